@@ -1,0 +1,86 @@
+"""``nn_forward`` (MATLAB ``nn_forward.m``): one training forward pass and its cost."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .batchnorm import BN_MODES
+from .checks import check_xy
+from .functions import ACTIVATIONS, OUTPUTS, data_cost, kl_sparsity
+from .kernels.dropout import dropout_mask
+from .network import Network, n_layers
+
+
+def layer_function(nn: Network, k: int) -> str:
+    """Activation name of weight layer ``k`` (the last one uses the output function)."""
+    return nn["output_function"] if k == n_layers(nn) - 1 else nn["active_function"]
+
+
+def ce_factor(nn: Network) -> float:
+    """The course reports half the cross entropy (``-0.5*sum(sum(y.*log(a)))/m``)."""
+    return 0.5 if nn["ce_cost"] == "course" else 1.0
+
+
+def uses_dropout(nn: Network) -> bool:
+    return nn["dropout"] == "inverted" and nn["keep_probability"] < 1
+
+
+def record_cost(nn: Network, costs: np.ndarray) -> None:
+    """Append batch costs to ``nn.cost`` the way the course does.
+
+    ``nn_forward.m`` writes ``nn.cost(size(nn.cost)+1) = c``: with a 1xL history
+    that indexes elements 2 and L+1, so entry 2 always holds the newest cost.
+    ``cost_history='append'`` keeps a plain history.
+    """
+    hist = np.concatenate([np.asarray(nn["cost"], dtype=float).ravel(), np.asarray(costs, dtype=float).ravel()])
+    if nn["cost_history"] == "course" and hist.size >= 2:
+        hist[1] = hist[-1]
+    nn["cost"] = hist
+
+
+def sparsity_rho(nn: Network) -> np.ndarray:
+    """Mean activation of the first hidden layer over the batch (MATLAB ``roj``)."""
+    return np.sum(nn.a[1], axis=1, keepdims=True) / nn.a[1].shape[1]
+
+
+def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
+    """Forward pass on a validated batch (rows = samples); returns the batch cost."""
+    L = n_layers(nn)
+    bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
+    drop = uses_dropout(nn)
+    a = [x.T]
+    nn["_xhat"], nn["_bn_sd"], nn["_mask"], nn["_a_raw"] = [None] * L, [None] * L, [None] * L, [None] * L
+    cost2 = 0.0
+    for k in range(L):
+        z = nn.W[k] @ a[k] + nn.b[k]
+        if bn is not None:
+            z = bn.train(nn, k, z)
+        name = layer_function(nn, k)
+        h = OUTPUTS[name](z)
+        if drop and k < L - 1:
+            mask = dropout_mask(nn["_dropout_seed"], nn["_dropout_step"], k, h.shape, nn["keep_probability"])
+            nn["_mask"][k], nn["_a_raw"][k] = mask, h
+            h = h * mask
+        a.append(h)
+        cost2 += float(np.sum(nn.W[k] ** 2))
+    if drop:
+        nn["_dropout_step"] += 1
+    nn["a"] = a
+    yt = y.T
+    cost = data_cost(a[-1], yt, nn["objective_function"], ce_factor(nn)) + 0.5 * nn["weight_decay"] * cost2
+    if nn["encoder"]:
+        cost += nn["beta"] * kl_sparsity(nn["sparsity"], sparsity_rho(nn))
+    return cost
+
+
+def nn_forward(nn: Network, batch_x: Any, batch_y: Any) -> Network:
+    """Training forward pass (MATLAB ``nn = nn_forward(nn, batch_x, batch_y)``).
+
+    Sets ``nn.a`` (list of ``units x m`` activations, ``a[0]`` the input),
+    updates batch-norm statistics and appends the batch cost to ``nn.cost``.
+    Returns ``nn`` (changed in place) so course code ports unchanged.
+    """
+    x, y = check_xy(nn, batch_x, batch_y, "batch_x")
+    record_cost(nn, np.array([forward_train(nn, x, y)]))
+    return nn

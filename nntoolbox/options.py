@@ -1,0 +1,155 @@
+"""Option names for ``nn_create``: the course's MATLAB-style pairs and Python kwargs.
+
+``nn_create(sizes, 'active function', 'relu', learning_rate=0.005)`` -- both
+spellings name the same option; ``'active function'``, ``'active_function'``
+and ``'Active Function'`` are one key.  Unknown names raise ``ValueError``
+with the closest valid name.  Each *quirk* of the course code has an option
+whose default reproduces it; ``textbook=True`` switches all of them at once
+(see docs/quirks.md).
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Option:
+    default: Any
+    check: Callable[[str, Any], Any]  # validates and canonicalises a value
+    textbook: Any = None  # value used by textbook=True (None: not a quirk option)
+    doc: str = ""
+
+
+def _choice(*values: str) -> Callable[[str, Any], str]:
+    lookup = {v.lower(): v for v in values}
+
+    def check(name: str, v: Any) -> str:
+        if not isinstance(v, str):
+            raise TypeError(f"option {name!r} must be a string, one of {list(values)}; got {v!r}")
+        key = v.strip().lower()
+        if key not in lookup:
+            close = difflib.get_close_matches(key, list(lookup), n=1)
+            hint = f"; did you mean {lookup[close[0]]!r}?" if close else ""
+            raise ValueError(f"option {name!r}: unknown value {v!r}, expected one of {list(values)}{hint}")
+        return lookup[key]
+
+    return check
+
+
+def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+    def check(name: str, v: Any) -> float:
+        if isinstance(v, np.ndarray) and v.size == 1:
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"option {name!r} must be a number; got {v!r}")
+        v = float(v)
+        bad = (not np.isfinite(v)) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi)
+        if bad:
+            lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
+            raise ValueError(f"option {name!r} must be in {lb}{lo}, {hi}{rb}; got {v}")
+        return v
+    return check
+
+
+def _flag(name: str, v: Any) -> int:
+    if isinstance(v, np.ndarray) and v.size == 1:
+        v = v.item()
+    if v in (0, 1, True, False):
+        return int(v)
+    raise ValueError(f"option {name!r} must be 0 or 1 (or a bool); got {v!r}")
+
+
+def _bool(name: str, v: Any) -> bool:
+    return bool(_flag(name, v))
+
+
+def _dtype(name: str, v: Any) -> str:
+    try:
+        dt = np.dtype(v)
+    except TypeError:
+        raise TypeError(f"option {name!r}: not a dtype: {v!r}") from None
+    if dt not in (np.float64, np.float32):
+        raise ValueError(f"option {name!r} must be float64 or float32; got {dt}")
+    return dt.name
+
+
+def _seed(name: str, v: Any) -> Any:
+    if v is None or isinstance(v, (np.random.Generator, int, np.integer)):
+        return v
+    raise TypeError(f"option {name!r} must be an int seed or a numpy Generator; got {type(v).__name__}")
+
+
+INF = float("inf")
+
+# Canonical (Python) option names -> definition.  Course options first, in the
+# order of nn_create.m; then the quirk switches; then Python-only settings.
+OPTIONS: dict[str, Option] = {
+    "active_function": Option("sigmoid", _choice("sigmoid", "tanh", "relu"), doc="hidden-layer activation"),
+    "output_function": Option("sigmoid", _choice("sigmoid", "tanh", "relu", "softmax"), doc="output activation"),
+    "learning_rate": Option(1.5, _number(0, INF, lo_open=True), doc="step size"),
+    "weight_decay": Option(0.0, _number(0, INF), doc="L2 weight decay on W"),
+    "sparsity": Option(0.03, _number(0, 1, True, True), doc="target mean activation (autoencoder)"),
+    "beta": Option(3.0, _number(0, INF), doc="weight of the KL sparsity penalty (autoencoder)"),
+    "batch_normalization": Option(0, _flag, doc="1 to batch-normalise every layer"),
+    "optimization_method": Option(
+        "normal", _choice("normal", "Momentum", "AdaGrad", "RMSProp", "Adam"), doc="update rule"),
+    "objective_function": Option("MSE", _choice("MSE", "Cross Entropy"), doc="loss"),
+    "keep_probability": Option(1.0, _number(0, 1, lo_open=True), doc="dropout keep probability"),
+    # --- quirk switches: default = the course's behaviour -------------------------------
+    "bn_mode": Option("course", _choice("course", "standard"), "standard",
+                      "course: running E/S over all batches (shared counter), scalar Gamma/Beta; "
+                      "standard: per-batch statistics, per-unit gamma/beta, running averages for inference"),
+    "adam": Option("course", _choice("course", "textbook"), "textbook",
+                   "course: bias-correction time counts epochs, sqrt(r+1e-5); textbook: per step, sqrt(r)+1e-8"),
+    "momentum": Option(0.1, _number(0, 1, hi_open=True), 0.9, "Momentum's rho (course 0.1)"),
+    "state_init": Option("course", _choice("course", "zeros"), "zeros",
+                         "course: Momentum's vGamma and Adam's sGamma start at 1; zeros: all state starts at 0"),
+    "ce_cost": Option("course", _choice("course", "textbook"), "textbook",
+                      "course: reported cross-entropy cost carries a 0.5 factor"),
+    "cost_history": Option("course", _choice("course", "append"), "append",
+                           "course: nn.cost(size(nn.cost)+1) overwrites entry 2 with the newest cost"),
+    "dropout": Option("course", _choice("course", "inverted"), "inverted",
+                      "course: keep probability is stored but never applied; inverted: real dropout"),
+    "textbook": Option(False, _bool, doc="switch every quirk option to its textbook value"),
+    # --- Python-only settings ------------------------------------------------------------
+    "dtype": Option("float64", _dtype, doc="float64 (parity) or float32 (speed)"),
+    "seed": Option(None, _seed, doc="int seed or numpy Generator for initialisation and batch order"),
+}
+
+QUIRK_OPTIONS = tuple(k for k, o in OPTIONS.items() if o.textbook is not None)
+
+
+def canonical_name(name: Any) -> str:
+    """'Active Function' / 'active_function' -> 'active_function'; unknown -> ValueError."""
+    if not isinstance(name, str):
+        raise TypeError(f"option names must be strings; got {name!r}")
+    key = "_".join(name.strip().lower().replace("_", " ").split())
+    if key in OPTIONS:
+        return key
+    spaced = {k.replace("_", " "): k for k in OPTIONS}
+    close = difflib.get_close_matches(key.replace("_", " "), list(spaced), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(f"unknown option {name!r}{hint} (valid: {', '.join(spaced)})")
+
+
+def parse_options(pairs: tuple, kwargs: dict) -> dict[str, Any]:
+    """Merge MATLAB-style name/value pairs and kwargs into validated options."""
+    if len(pairs) % 2:
+        raise ValueError(
+            f"options must come in name/value pairs; got an odd number ({len(pairs)}): {pairs!r}")
+    given: dict[str, Any] = {}
+    for name, value in [*zip(pairs[::2], pairs[1::2]), *kwargs.items()]:
+        key = canonical_name(name)
+        if key in given:
+            raise ValueError(f"option {key!r} given twice")
+        given[key] = OPTIONS[key].check(key.replace("_", " "), value)
+    out = {k: o.default for k, o in OPTIONS.items()}
+    if given.get("textbook"):
+        out.update({k: OPTIONS[k].textbook for k in QUIRK_OPTIONS})
+    out.update(given)
+    out["_given"] = frozenset(given)
+    return out

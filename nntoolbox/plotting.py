@@ -1,0 +1,397 @@
+"""Figures for the course demos, written straight to PNG files.
+
+Uses ``matplotlib.figure.Figure`` with the Agg canvas rather than pyplot, so
+nothing needs a display, the global backend is never switched, and no figure
+lingers in pyplot's registry (each figure is dropped once saved). Every
+``plot_*`` function returns the path it wrote.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = [
+    "weight_mosaic",
+    "visualize",
+    "plot_cost",
+    "plot_accuracy",
+    "confusion_matrix",
+    "confusion_table",
+    "plot_confusion",
+    "plot_digits",
+    "plot_misclassified",
+    "plot_reconstructions",
+]
+
+PathLike = str | Path
+
+
+# ----------------------------------------------------------------- helpers
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)  # attach Agg explicitly; independent of the pyplot backend
+    return fig
+
+
+def _save(fig: Figure, path: PathLike, dpi: float) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, format="png")  # format forced: PNG even without a .png suffix
+    fig.clear()  # release artists now rather than at garbage collection
+    return path
+
+
+def _square_side(n: int, what: str) -> int:
+    side = math.isqrt(n)
+    if side * side != n:
+        raise ValueError(f"{what}: {n} values are not a square image; pass the shape explicitly")
+    return side
+
+
+def _as_images(x, image_shape: tuple[int, int] | None) -> np.ndarray:
+    """(N, h*w) rows or (N, h, w) stack -> (N, h, w) float array; rows are reshaped row-major."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 1:
+        a = a[None]
+    if a.ndim == 3:
+        return a
+    if a.ndim != 2:
+        raise ValueError(f"expected images as (N, pixels) or (N, h, w), got shape {a.shape}")
+    if image_shape is None:
+        side = _square_side(a.shape[1], "image")
+        image_shape = (side, side)
+    return a.reshape(a.shape[0], *image_shape)
+
+
+def _gray_limits(images: np.ndarray) -> tuple[float, float]:
+    """One gray scale for the whole grid: [0, 1] for MNIST-scaled data, widened if data exceed it."""
+    return min(0.0, float(images.min())), max(1.0, float(images.max()))
+
+
+def _labels_1d(y, name: str) -> np.ndarray:
+    """Integer class labels; 2-D input (one-hot targets or network outputs) -> argmax per row."""
+    a = np.asarray(y)
+    if a.ndim == 2:
+        a = a.argmax(axis=1)
+    a = a.ravel()
+    if a.size and (a.dtype.kind not in "uifb" or np.any(a != np.round(a)) or a.min() < 0):
+        raise ValueError(f"{name} must be non-negative integer class labels")
+    return a.astype(np.int64)
+
+
+# ---------------------------------------------------------- weight mosaic
+def weight_mosaic(
+    W,
+    tile_shape: tuple[int, int] | None = None,
+    *,
+    per_tile: bool = True,
+    border: int = 1,
+    border_value: float = 1.0,
+) -> np.ndarray:
+    """Tile the rows of ``W`` into one gray image (MATLAB: the array built by ``visualize.m``).
+
+    Parameters
+    ----------
+    W : (hidden, visible) weights, as ``nn.W{1}`` / ``nn.W[0]``; each row (one
+        hidden unit) becomes a tile.
+    tile_shape : (height, width) of a tile; default: square side sqrt(visible).
+        Rows are reshaped row-major, which equals MATLAB's ``reshape(w, s, s)'``.
+    per_tile : rescale each tile to its own [min, max] -> [0, 1] (constant
+        tiles -> 0.5); False uses one global min/max for all tiles.
+    border, border_value : separator width in pixels between tiles, and its value.
+
+    Returns
+    -------
+    (rows*h + (rows-1)*border, cols*w + (cols-1)*border) float array in [0, 1].
+    Tiles fill the grid column by column, as visualize.m does; the grid has
+    ``rows = ceil(sqrt(hidden))`` and ``cols = ceil(hidden / rows)``.
+    """
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    if W.ndim != 2 or W.shape[0] == 0:
+        raise ValueError(f"W must be a non-empty (hidden, visible) matrix, got shape {W.shape}")
+    n, visible = W.shape
+    if tile_shape is None:
+        side = _square_side(visible, "weight_mosaic")
+        tile_shape = (side, side)
+    h, w = tile_shape
+    if h * w != visible:
+        raise ValueError(f"tile_shape {tile_shape} has {h * w} pixels but W has {visible} columns")
+
+    lo, hi = (W.min(axis=1, keepdims=True), W.max(axis=1, keepdims=True)) if per_tile else (W.min(), W.max())
+    span = np.asarray(hi - lo)
+    tiles = np.where(span > 0, (W - lo) / np.where(span > 0, span, 1.0), 0.5).reshape(n, h, w)
+
+    rows = math.ceil(math.sqrt(n))
+    cols = math.ceil(n / rows)
+    out = np.full((rows * h + (rows - 1) * border, cols * w + (cols - 1) * border), float(border_value))
+    for i, tile in enumerate(tiles):
+        r, c = i % rows, i // rows  # column-major fill, as visualize.m
+        out[r * (h + border): r * (h + border) + h, c * (w + border): c * (w + border) + w] = tile
+    return out
+
+
+def visualize(
+    W,
+    path: PathLike,
+    tile_shape: tuple[int, int] | None = None,
+    *,
+    per_tile: bool = True,
+    title: str | None = None,
+    dpi: float = 100,
+) -> Path:
+    """Save the rows of ``W`` as a mosaic of gray tiles (MATLAB: ``visualize(nn.W{1}')``).
+
+    Typical use: the first-layer weights of a sparse autoencoder on MNIST
+    (hidden x 784), each hidden unit's 28x28 "feature". See ``weight_mosaic``.
+    """
+    mosaic = weight_mosaic(W, tile_shape, per_tile=per_tile)
+    height = 6.0 * mosaic.shape[0] / mosaic.shape[1]
+    fig = _figure(6.0, height + (0.4 if title else 0.0))
+    ax = fig.add_axes((0, 0, 1, height / fig.get_figheight()))
+    ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path, dpi)
+
+
+# ----------------------------------------------------------------- curves
+def plot_cost(
+    costs: Sequence[float],
+    path: PathLike,
+    costs2: Sequence[float] | None = None,
+    *,
+    labels: tuple[str, str] = ("training", "validation"),
+    xlabel: str = "epoch",
+    ylabel: str = "cost",
+    title: str | None = "Cost",
+    log_y: bool = False,
+    dpi: float = 100,
+) -> Path:
+    """Cost curve against epoch/iteration 1..n (MATLAB: ``plot(nn.cost)``).
+
+    ``costs2`` is an optional second series (e.g. validation cost), plotted
+    against its own 1..m so the two may have different lengths.
+    """
+    fig = _figure(6.4, 4.2)
+    ax = fig.add_subplot()
+    series = [np.asarray(costs, dtype=np.float64).ravel()]
+    if costs2 is not None:
+        series.append(np.asarray(costs2, dtype=np.float64).ravel())
+    for s, label in zip(series, labels):
+        ax.plot(np.arange(1, s.size + 1), s, label=label, marker="." if s.size <= 50 else None)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    ax.grid(True, alpha=0.3)
+    if costs2 is not None:
+        ax.legend()
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_accuracy(
+    acc: Sequence[float] | Sequence[Sequence[float]] | Mapping[str, Sequence[float]],
+    path: PathLike,
+    labels: Sequence[str] | None = None,
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "accuracy",
+    title: str | None = "Validation accuracy",
+    dpi: float = 100,
+) -> Path:
+    """Accuracy curve(s) against epoch 1..n.
+
+    ``acc`` is one series, a list of series (lengths may differ; name them with
+    ``labels``), or a dict ``{label: series}``. Each series' best value is marked.
+    """
+    if isinstance(acc, Mapping):
+        labels, seqs = list(acc.keys()), list(acc.values())
+    elif len(acc) and np.ndim(acc[0]) > 0:
+        seqs = list(acc)
+    else:
+        seqs = [acc]
+    if labels is not None and len(labels) != len(seqs):
+        raise ValueError(f"{len(labels)} labels for {len(seqs)} series")
+    fig = _figure(6.4, 4.2)
+    ax = fig.add_subplot()
+    for i, s in enumerate(seqs):
+        s = np.asarray(s, dtype=np.float64).ravel()
+        x = np.arange(1, s.size + 1)
+        (line,) = ax.plot(x, s, label=None if labels is None else labels[i],
+                          marker="." if s.size <= 50 else None)
+        if s.size and not np.all(np.isnan(s)):
+            best = int(np.nanargmax(s))
+            ax.plot(x[best], s[best], "o", mfc="none", color=line.get_color())
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    ax.grid(True, alpha=0.3)
+    if labels is not None:
+        ax.legend()
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+# ------------------------------------------------------- confusion matrix
+def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray:
+    """Counts ``C[i, j]`` of samples of true class i predicted as j.
+
+    Labels are integer classes 0..K-1; 2-D inputs (one-hot targets, network
+    outputs) are reduced with argmax per row, as the course's ``max(..., [], 2)``.
+    ``n_classes`` defaults to 1 + the largest label seen.
+    """
+    t, p = _labels_1d(y_true, "y_true"), _labels_1d(y_pred, "y_pred")
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has {t.size} samples but y_pred has {p.size}")
+    k = n_classes if n_classes is not None else int(max(t.max(initial=-1), p.max(initial=-1))) + 1
+    if t.size and max(t.max(), p.max()) >= k:
+        raise ValueError(f"labels go up to {max(t.max(), p.max())} but n_classes={k}")
+    return np.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+
+def confusion_table(
+    y_true, y_pred, labels: Sequence[str] | None = None, n_classes: int | None = None
+) -> pd.DataFrame:
+    """``confusion_matrix`` as a DataFrame: index = true class, columns = predicted class."""
+    if labels is not None and n_classes is None:
+        n_classes = len(labels)
+    cm = confusion_matrix(y_true, y_pred, n_classes)
+    names = list(labels) if labels is not None else list(range(cm.shape[0]))
+    return pd.DataFrame(cm, index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted"))
+
+
+def plot_confusion(
+    y_true,
+    y_pred,
+    path: PathLike,
+    labels: Sequence[str] | None = None,
+    normalize: bool = False,
+    *,
+    title: str | None = None,
+    dpi: float = 100,
+) -> Path:
+    """Confusion matrix image with the count in every cell (rows: true, columns: predicted).
+
+    ``normalize=True`` colours each row by its fraction (per-class recall) and
+    adds the percentage under the count. The default title gives the accuracy.
+    """
+    cm = confusion_matrix(y_true, y_pred, len(labels) if labels is not None else None)
+    k = cm.shape[0]
+    names = [str(s) for s in labels] if labels is not None else [str(i) for i in range(k)]
+    row_sums = cm.sum(axis=1, keepdims=True)
+    frac = cm / np.maximum(row_sums, 1)
+    shown = frac if normalize else cm
+
+    size = max(4.0, 0.55 * k + 2.0)
+    fig = _figure(size, size)
+    ax = fig.add_subplot()
+    im = ax.imshow(shown, cmap="Blues", vmin=0, vmax=1 if normalize else max(int(cm.max()), 1))
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    threshold = (1 if normalize else max(int(cm.max()), 1)) / 2
+    fontsize = 9 if k <= 12 else 6
+    for i in range(k):
+        for j in range(k):
+            text = f"{cm[i, j]}\n{100 * frac[i, j]:.0f}%" if normalize else f"{cm[i, j]}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize,
+                    color="white" if shown[i, j] > threshold else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set(xlabel="predicted", ylabel="true")
+    total = int(cm.sum())
+    if title is None:
+        title = f"accuracy {np.trace(cm) / total:.2%} ({total} samples)" if total else "confusion matrix"
+    ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+# ------------------------------------------------------------ image grids
+def plot_digits(
+    x,
+    path: PathLike,
+    titles: Sequence[str] | None = None,
+    *,
+    n_cols: int | None = None,
+    image_shape: tuple[int, int] | None = None,
+    suptitle: str | None = None,
+    dpi: float = 100,
+) -> Path:
+    """A grid of images, e.g. misclassified digits titled "true→pred".
+
+    ``x`` is (N, 784) rows as the loaders return (row-major 28x28), or (N, h, w).
+    All images share one gray scale ([0, 1] for MNIST-scaled data).
+    """
+    images = _as_images(x, image_shape)
+    n = images.shape[0]
+    if n == 0:
+        raise ValueError("plot_digits: no images to plot")
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"{len(titles)} titles for {n} images")
+    cols = n_cols or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    fig = _figure(1.2 * cols, 1.3 * rows + (0.4 if suptitle else 0.0))
+    vmin, vmax = _gray_limits(images)
+    for i, ax in enumerate(fig.subplots(rows, cols, squeeze=False).ravel()):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
+            if titles is not None:
+                ax.set_title(titles[i], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_misclassified(
+    x, y_true, y_pred, path: PathLike, *, max_images: int = 36, dpi: float = 100
+) -> Path:
+    """The first ``max_images`` wrongly classified images, titled "true→pred".
+
+    Labels as in ``confusion_matrix`` (integers, or one-hot / outputs reduced by
+    argmax). Writes a placeholder figure when nothing is wrong.
+    """
+    t, p = _labels_1d(y_true, "y_true"), _labels_1d(y_pred, "y_pred")
+    wrong = np.flatnonzero(t != p)
+    if wrong.size == 0:
+        fig = _figure(4, 1)
+        fig.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+        return _save(fig, path, dpi)
+    shown = wrong[:max_images]
+    return plot_digits(np.asarray(x)[shown], path, [f"{t[i]}→{p[i]}" for i in shown],
+                       suptitle=f"{wrong.size} misclassified of {t.size}", dpi=dpi)
+
+
+def plot_reconstructions(
+    x,
+    x_hat,
+    path: PathLike,
+    n: int = 10,
+    *,
+    image_shape: tuple[int, int] | None = None,
+    dpi: float = 100,
+) -> Path:
+    """The first ``n`` originals (top row) over their autoencoder reconstructions (bottom row)."""
+    a, b = _as_images(x, image_shape), _as_images(x_hat, image_shape)
+    if a.shape != b.shape:
+        raise ValueError(f"x has shape {a.shape} but x_hat has {b.shape}")
+    n = min(n, a.shape[0])
+    if n == 0:
+        raise ValueError("plot_reconstructions: no images to plot")
+    vmin, vmax = _gray_limits(np.concatenate([a[:n], b[:n]]))
+    fig = _figure(max(1.1 * n, 3.0), 2.6)
+    axes = fig.subplots(2, n, squeeze=False)
+    for row, (imgs, name) in enumerate(((a, "original"), (b, "reconstruction"))):
+        for j in range(n):
+            ax = axes[row, j]
+            ax.imshow(imgs[j], cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[row, 0].set_ylabel(name, fontsize=9)  # ylabel survives where set_axis_off would hide it
+    fig.tight_layout()
+    return _save(fig, path, dpi)

@@ -1,0 +1,55 @@
+"""``nn_predict`` and ``nn_test`` (MATLAB ``nn_predict.m``, ``nn_test.m``)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .batchnorm import BN_MODES
+from .checks import check_xy
+from .forward import layer_function
+from .functions import OUTPUTS
+from .network import Network, n_layers, sync_buffers
+
+
+def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
+    """Inference forward pass in numpy on validated rows; returns ``units x m`` outputs."""
+    bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
+    a = x.T
+    for k in range(n_layers(nn)):
+        z = nn.W[k] @ a + nn.b[k]
+        if bn is not None:
+            z = bn.infer(nn, k, z)
+        a = OUTPUTS[layer_function(nn, k)](z)
+    return a
+
+
+def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
+    """Network outputs for ``x`` (rows are samples), one row per sample.
+
+    MATLAB ``nn = nn_predict(nn, x)`` returned the network with the outputs in
+    ``nn.a{end}`` (units x samples); here the outputs are returned directly,
+    as ``nn.a{end}'``.  Uses stored batch-norm statistics and no dropout.
+    ``engine='numpy'`` runs the plain numpy pass (same numbers).
+    """
+    x, _ = check_xy(nn, x, None)
+    sync_buffers(nn)
+    if engine == "numpy":
+        return predict_numpy(nn, x).T
+    if engine != "fused":
+        raise ValueError(f"engine must be 'fused' or 'numpy'; got {engine!r}")
+    from .kernels.fused import fused_predict  # noqa: PLC0415
+    return fused_predict(nn, x)
+
+
+def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, Network]:
+    """Classification test (MATLAB ``[wrongs, accuracy, nn] = nn_test(nn, test_x, test_y)``).
+
+    ``wrongs`` holds the ZERO-based row indices whose arg-max output differs
+    from the arg-max of ``test_y`` (MATLAB's are one-based: add 1 to compare);
+    ``accuracy`` is ``1 - len(wrongs)/rows``.
+    """
+    x, y = check_xy(nn, test_x, test_y, "test_x")
+    out = nn_predict(nn, x)
+    wrongs = np.flatnonzero(np.argmax(out, axis=1) != np.argmax(y, axis=1))
+    return wrongs, 1.0 - wrongs.size / y.shape[0], nn

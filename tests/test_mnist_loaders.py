@@ -1,0 +1,216 @@
+"""MNIST loaders: tiny synthetic files in every supported layout, plus the real t10k set if present."""
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.io
+
+from nntoolbox.datasets.mnist import (
+    IMAGE_MAGIC, LABEL_MAGIC, MnistData, load_mnist, load_mnist_folder, load_mnist_idx_dir,
+    load_mnist_mat, load_mnist_npz, read_idx,
+)
+
+REAL_MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist"
+
+
+@pytest.fixture
+def digits():
+    """A few random 28x28 uint8 images per split with labels covering several digits."""
+    rng = np.random.default_rng(0)
+    return {
+        "train": (rng.integers(0, 256, (7, 28, 28), dtype=np.uint8), np.array([0, 1, 2, 3, 9, 9, 5])),
+        "test": (rng.integers(0, 256, (4, 28, 28), dtype=np.uint8), np.array([4, 8, 0, 7])),
+    }
+
+
+def idx_bytes(arr: np.ndarray, magic: int) -> bytes:
+    return struct.pack(">I", magic) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.astype(np.uint8).tobytes()
+
+
+def write_idx_dir(d: Path, digits, gz: bool, splits=("train", "test")) -> None:
+    names = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+             "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+    for split in splits:
+        images, labels = digits[split]
+        for name, data in zip(names[split], (idx_bytes(images, IMAGE_MAGIC), idx_bytes(labels, LABEL_MAGIC))):
+            if gz:
+                (d / f"{name}.gz").write_bytes(gzip.compress(data))
+            else:
+                (d / name).write_bytes(data)
+
+
+def check(data: MnistData, digits, splits=("train", "test")) -> None:
+    for split in ("train", "test"):
+        x, y, labels = (getattr(data, f"{split}_{k}") for k in ("x", "y", "labels"))
+        if split not in splits:
+            assert x is None and y is None and labels is None
+            continue
+        images, want = digits[split]
+        assert x.shape == (len(want), 784) and x.dtype == np.float64
+        # Row-major 28x28 flattening, scaled exactly as double(x)/255.
+        np.testing.assert_array_equal(x, images.reshape(len(want), 784) / 255.0)
+        assert 0.0 <= x.min() and x.max() <= 1.0
+        np.testing.assert_array_equal(labels, want)
+        assert labels.dtype.kind == "i"
+        assert y.shape == (len(want), 10) and y.dtype == np.float64
+        np.testing.assert_array_equal(y.sum(axis=1), 1.0)
+        np.testing.assert_array_equal(y.argmax(axis=1), want)
+
+
+# ------------------------------------------------------------------ IDX
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_dir(tmp_path, digits, gz):
+    write_idx_dir(tmp_path, digits, gz)
+    check(load_mnist_idx_dir(tmp_path), digits)
+    check(load_mnist(tmp_path), digits)
+    # Pointing at one of the files loads its directory.
+    check(load_mnist(next(tmp_path.iterdir())), digits)
+
+
+def test_idx_test_only(tmp_path, digits):
+    write_idx_dir(tmp_path, digits, gz=True, splits=("test",))
+    check(load_mnist(tmp_path), digits, splits=("test",))
+
+
+def test_read_idx_roundtrip(tmp_path, digits):
+    images, labels = digits["train"]
+    (tmp_path / "a").write_bytes(idx_bytes(images, IMAGE_MAGIC))
+    out = read_idx(tmp_path / "a", IMAGE_MAGIC)
+    assert out.shape == (7, 28, 28) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out, images)
+
+
+def test_bad_magic(tmp_path, digits):
+    write_idx_dir(tmp_path, digits, gz=False)
+    labels = tmp_path / "train-labels-idx1-ubyte"
+    labels.write_bytes(idx_bytes(digits["train"][1], IMAGE_MAGIC))  # label file with the image magic
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.*magic.*2049"):
+        load_mnist(tmp_path)
+    labels.write_bytes(b"\x12\x34\x56\x78" + b"\0" * 20)
+    with pytest.raises(ValueError, match="train-labels-idx1-ubyte"):
+        read_idx(labels)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_truncated(tmp_path, digits, gz):
+    write_idx_dir(tmp_path, digits, gz)
+    name = "t10k-images-idx3-ubyte" + (".gz" if gz else "")
+    f = tmp_path / name
+    f.write_bytes(f.read_bytes()[:-50])  # chops image data (plain) or the gzip stream
+    with pytest.raises(ValueError, match=name.replace(".", r"\.")):
+        load_mnist(tmp_path)
+
+
+def test_count_mismatch(tmp_path, digits):
+    write_idx_dir(tmp_path, digits, gz=False)
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx_bytes(np.array([1, 2]), LABEL_MAGIC))
+    with pytest.raises(ValueError, match="4 images.*2 labels"):
+        load_mnist(tmp_path)
+
+
+def test_images_without_labels(tmp_path, digits):
+    write_idx_dir(tmp_path, digits, gz=False)
+    (tmp_path / "train-labels-idx1-ubyte").unlink()
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte.*labels"):
+        load_mnist(tmp_path)
+
+
+# ------------------------------------------------------------------ .mat
+def test_mat(tmp_path, digits):
+    eye = np.eye(10, dtype=np.uint8)
+    mat = {}
+    for split, (images, labels) in digits.items():
+        mat[f"{split}_x"] = images.reshape(len(labels), 784)  # N x 784 uint8, as in mnist_uint8.mat
+        mat[f"{split}_y"] = eye[labels]
+    scipy.io.savemat(tmp_path / "mnist_uint8.mat", mat)
+    check(load_mnist_mat(tmp_path / "mnist_uint8.mat"), digits)
+    check(load_mnist(tmp_path / "mnist_uint8.mat"), digits)
+    check(load_mnist(tmp_path), digits)
+
+
+def test_mat_bad_onehot(tmp_path, digits):
+    images, labels = digits["test"]
+    y = np.eye(10, dtype=np.uint8)[labels]
+    y[0, 5] = 1
+    scipy.io.savemat(tmp_path / "m.mat", {"test_x": images.reshape(4, 784), "test_y": y})
+    with pytest.raises(ValueError, match="m.mat.*one-hot"):
+        load_mnist(tmp_path / "m.mat")
+
+
+def test_mat_foreign(tmp_path):
+    scipy.io.savemat(tmp_path / "other.mat", {"W": np.ones((3, 3))})
+    with pytest.raises(ValueError, match=r"other\.mat.*train_x"):
+        load_mnist(tmp_path / "other.mat")
+    (tmp_path / "junk.mat").write_bytes(b"MATLAB 5.0 MAT-file" + b"\xff" * 20)
+    with pytest.raises(ValueError, match=r"junk\.mat"):
+        load_mnist(tmp_path / "junk.mat")
+
+
+# ------------------------------------------------------------------ .npz
+def test_npz(tmp_path, digits):
+    np.savez(tmp_path / "mnist.npz", x_train=digits["train"][0], y_train=digits["train"][1].astype(np.uint8),
+             x_test=digits["test"][0], y_test=digits["test"][1].astype(np.uint8))
+    check(load_mnist_npz(tmp_path / "mnist.npz"), digits)
+    check(load_mnist(tmp_path), digits)
+
+
+def test_npz_bad_labels(tmp_path, digits):
+    np.savez(tmp_path / "mnist.npz", x_test=digits["test"][0], y_test=np.array([1, 2, 3, 12]))
+    with pytest.raises(ValueError, match=r"mnist\.npz.*0\.\.9"):
+        load_mnist(tmp_path / "mnist.npz")
+
+
+# ------------------------------------------------------------ PNG folders
+def test_folder(tmp_path, digits):
+    from PIL import Image
+
+    for split, (images, labels) in digits.items():
+        # Write in label order so the loader's digit-then-name ordering matches the expected arrays.
+        order = np.argsort(labels, kind="stable")
+        digits[split] = (images[order], labels[order])
+        for i, (im, lab) in enumerate(zip(images[order], labels[order])):
+            d = tmp_path / split / str(lab)
+            d.mkdir(parents=True, exist_ok=True)
+            img = Image.fromarray(im)  # 2-D uint8 -> mode "L"
+            # One RGB file per split to exercise the gray conversion (gray->RGB->gray is lossless).
+            (img.convert("RGB") if i == 0 else img).save(d / f"{i}.png")
+    check(load_mnist_folder(tmp_path), digits)
+    check(load_mnist(tmp_path), digits)
+
+
+def test_folder_bad_image(tmp_path):
+    d = tmp_path / "test" / "3"
+    d.mkdir(parents=True)
+    (d / "x.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"x\.png"):
+        load_mnist(tmp_path)
+
+
+# --------------------------------------------------------------- missing
+def test_missing(tmp_path):
+    with pytest.raises(FileNotFoundError) as e:
+        load_mnist(tmp_path)
+    msg = str(e.value)
+    for needle in ("mnist_uint8.mat", "train-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                   "train/0/*.png", "mnist.npz"):
+        assert needle in msg
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_mnist(tmp_path / "nope")
+
+
+def test_foreign_file(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(ValueError, match=r"notes\.txt"):
+        load_mnist(tmp_path / "notes.txt")
+
+
+# ------------------------------------------------------------ real data
+@pytest.mark.skipif(not (REAL_MNIST / "t10k-images-idx3-ubyte.gz").is_file(), reason="real MNIST not available")
+def test_real_t10k():
+    data = load_mnist(REAL_MNIST)
+    assert data.test_x.shape == (10000, 784)
+    assert data.test_y.shape == (10000, 10)
+    assert set(np.unique(data.test_labels)) == set(range(10))
+    assert 0.0 == data.test_x.min() and data.test_x.max() == 1.0
