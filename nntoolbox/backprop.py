@@ -39,8 +39,8 @@ def backward(nn: Network, y: np.ndarray) -> None:
         if nn["encoder"] and k == 2:
             rho, rho_hat = nn["sparsity"], sparsity_rho(nn)
             back = back + nn["beta"] * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
-        if masks[k - 1] is not None:  # dropout: derivative of the kept units, scaled
-            t = back * dact(raw[k - 1]) * masks[k - 1]
+        if masks[k - 2] is not None:  # dropout on a[k-1] (made by weight layer k-2): kept units, scaled
+            t = back * dact(raw[k - 2]) * masks[k - 2]
         else:
             t = back * dact(a[k - 1])
     nn["theta"] = theta

@@ -30,7 +30,8 @@ def as_matrix(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
-def check_xy(nn: Network, x: Any, y: Any | None, what: str = "x") -> tuple[np.ndarray, np.ndarray | None]:
+def check_xy(nn: Network, x: Any, y: Any | None, what: str = "x",
+             y_name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
     """Validate inputs (and targets) against the network's layer sizes."""
     dt = np.dtype(nn["dtype"])
     n_in, n_out = int(nn["size"][0]), int(nn["size"][-1])
@@ -40,10 +41,11 @@ def check_xy(nn: Network, x: Any, y: Any | None, what: str = "x") -> tuple[np.nd
         raise ValueError(f"{what} has {x.shape[1]} columns but the network has {n_in} inputs{hint}")
     if y is None:
         return x, None
-    y = as_matrix(y, "y", dt)
+    y = as_matrix(y, y_name, dt)
     if y.shape[1] != n_out:
-        hint = " (labels must be one-hot, one row per sample)" if y.shape[1] == 1 and n_out > 1 else ""
-        raise ValueError(f"y has {y.shape[1]} columns but the network has {n_out} outputs{hint}")
+        hint = " (labels must be one-hot, one row per sample)" if y.shape[1] == 1 and n_out > 1 else \
+            " (pass samples as rows, as the course does)" if y.shape[0] == n_out else ""
+        raise ValueError(f"{y_name} has {y.shape[1]} columns but the network has {n_out} outputs{hint}")
     if y.shape[0] != x.shape[0]:
-        raise ValueError(f"{what} has {x.shape[0]} rows but y has {y.shape[0]}: one target row per sample")
+        raise ValueError(f"{what} has {x.shape[0]} rows but {y_name} has {y.shape[0]}: one target row per sample")
     return x, y

@@ -16,6 +16,8 @@ COURSE_GAMMA_STATE_ONE = {"Momentum": "v", "Adam": "s"}
 
 
 def _check_sizes(sizes: Any) -> list[int]:
+    if isinstance(sizes, (str, bytes)):
+        raise TypeError(f"sizes must be a list of layer sizes such as [784, 100, 10]; got {sizes!r}")
     arr = np.asarray(sizes).ravel()
     if arr.size < 2:
         raise ValueError(f"sizes must list at least an input and an output layer; got {sizes!r}")

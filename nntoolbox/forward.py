@@ -81,6 +81,6 @@ def nn_forward(nn: Network, batch_x: Any, batch_y: Any) -> Network:
     updates batch-norm statistics and appends the batch cost to ``nn.cost``.
     Returns ``nn`` (changed in place) so course code ports unchanged.
     """
-    x, y = check_xy(nn, batch_x, batch_y, "batch_x")
+    x, y = check_xy(nn, batch_x, batch_y, "batch_x", "batch_y")
     record_cost(nn, np.array([forward_train(nn, x, y)]))
     return nn

@@ -2,13 +2,24 @@
 
 A ``.mat`` file holds one struct (variable ``nn``) with the course's field
 names and 1xL cell arrays for ``W``, ``b`` ..., so the course's MATLAB code can
-``load`` it and call ``nn_predict``; a network saved by the course code (a
-struct with those fields) loads here and predicts identically.
+``load`` it and call ``nn_predict``; a network saved by the course code
+(MATLAB ``save net.mat nn``) loads here and predicts identically.
+
+Saved: the weights, batch-norm statistics, optimizer state (``vW``, ``rW``,
+``sW`` ...), ``AdamTime``, ``vecNum``, the cost history, every ``nn_create``
+option and the dropout mask counter, so a loaded network trains on exactly as
+the original would given the same batch order (``option['order']``).  Not
+saved: the batch-shuffling random generator (a loaded network gets a fresh
+one) and transient fields (``a``, ``theta``, gradients).
 """
 from __future__ import annotations
 
 import json
+import os
+import warnings
 import zipfile
+import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +30,36 @@ from .create import nn_create
 from .network import Network, sync_buffers
 from .options import OPTIONS
 
-# nn_create options stored as struct fields (course ones, then quirk switches)
+# nn_create options stored as struct fields (course ones, then quirk switches, dtype)
 _OPTION_FIELDS = tuple(k for k in OPTIONS if k not in ("textbook", "seed"))
 _CELL_FIELDS = ("W", "b", "Gamma", "Beta", "E", "S", "vW", "vb", "vGamma", "vBeta",
                 "rW", "rb", "rGamma", "rBeta", "sW", "sb", "sGamma", "sBeta")
-_SCALAR_FIELDS = ("vecNum", "AdamTime", "encoder")
+# course scalars (grad_squared and r are unused, kept so the struct matches the course's)
+_SCALAR_FIELDS = ("vecNum", "AdamTime", "encoder", "grad_squared", "r")
+# Python-only integer state: struct field -> network key (MATLAB fields cannot start with '_')
+_INT_FIELDS = {"dropout_seed": "_dropout_seed", "dropout_step": "_dropout_step"}
+_NPZ_FORMAT = 1
+
+
+# ------------------------------------------------------------ struct <-> Network
+def _struct_fields(s: Any) -> dict[str, Any]:
+    """Field dict of a loadmat struct (1x1 record array, its element, or a
+    ``struct_as_record=False`` object) or of a plain mapping."""
+    if isinstance(s, np.ndarray) and s.dtype.names:
+        if s.size != 1:
+            raise ValueError(f"expected one network struct, got a struct array of shape {s.shape}")
+        s = s.reshape(-1)[0]
+    if isinstance(s, np.void) and s.dtype.names:
+        return {k: s[k] for k in s.dtype.names}
+    if hasattr(s, "_fieldnames"):  # scipy.io.matlab.mat_struct
+        return {k: getattr(s, k) for k in s._fieldnames}
+    if isinstance(s, Mapping):
+        return dict(s)
+    raise ValueError(f"not a network struct: got {type(s).__name__}")
 
 
 def _scalar(v: Any) -> Any:
-    """Unwrap loadmat's 1x1 arrays and 1-element string arrays."""
+    """Unwrap loadmat's 1x1 arrays, object wrappers and 1-element string arrays."""
     while isinstance(v, np.ndarray) and v.dtype == object and v.size == 1:
         v = v.item()
     if isinstance(v, np.ndarray):
@@ -35,49 +67,75 @@ def _scalar(v: Any) -> Any:
             return str(v.item()) if v.size == 1 else ""
         if v.size == 1:
             return v.item()
-    return v
+    return v.item() if isinstance(v, np.generic) else v
 
 
 def _cells(v: Any) -> list[np.ndarray]:
-    arr = np.asarray(v, dtype=object).ravel()
-    return [np.atleast_2d(np.asarray(c, dtype=float)) for c in arr]
+    """A MATLAB cell array (1xL object array) as a list of 2-D float arrays."""
+    while isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0:
+        v = v.item()
+    if isinstance(v, np.ndarray) and v.dtype == object:
+        items = list(v.ravel())
+    elif isinstance(v, (list, tuple)):
+        items = list(v)
+    else:  # loadmat(squeeze_me=True) turns a 1x1 cell into its content
+        items = [v]
+    return [np.atleast_2d(np.asarray(c, dtype=float)) for c in items]
+
+
+def _fit(src: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """``src`` in ``shape``; only vectors may change orientation (squeezed or row biases)."""
+    if src.shape == shape:
+        return src
+    if src.size == int(np.prod(shape)) and 1 in src.shape and 1 in shape:
+        return src.reshape(shape)
+    raise ValueError(f"{what} has shape {src.shape}, expected {shape}")
 
 
 def from_matlab_struct(s: Any) -> Network:
     """Network from a MATLAB ``nn`` struct as returned by ``scipy.io.loadmat``
-    (a 1x1 structured array) or from a plain ``dict`` of its fields."""
-    if isinstance(s, np.ndarray) and s.dtype.names:
-        s = {k: s[k][0, 0] if s[k].shape == (1, 1) else s[k] for k in s.dtype.names} \
-            if s.shape == () else {k: s[0, 0][k] for k in s.dtype.names}
-    if not isinstance(s, dict) or "size" not in s or "W" not in s:
-        raise ValueError("not a network: the struct needs at least the fields 'size' and 'W'")
-    sizes = np.asarray(s["size"], dtype=float).ravel()
+    (``loadmat(f)['nn']``) or from a plain ``dict`` of its fields.
+
+    Needs at least ``size``, ``W`` and ``b``; missing options take their
+    ``nn_create`` defaults.  Raises ValueError when the fields do not describe
+    a network (wrong cell counts or shapes, invalid option values).
+    """
+    s = _struct_fields(s)
+    missing = [f for f in ("size", "W", "b") if f not in s]
+    if missing:
+        raise ValueError(f"not a network: the struct lacks the field(s) {', '.join(missing)} "
+                         f"(fields: {', '.join(sorted(s)) or 'none'})")
     opts = {k: _scalar(s[k]) for k in _OPTION_FIELDS if k in s}
     for k, v in list(opts.items()):
         if isinstance(v, str) and v == "" and isinstance(OPTIONS[k].default, str):
-            del opts[k]
-        elif isinstance(v, float) and v.is_integer() and k == "batch_normalization":
-            opts[k] = int(v)
-    nn = nn_create(sizes, **opts)
+            del opts[k]  # MATLAB '' -> default
+    try:
+        with warnings.catch_warnings():  # creation already warned about e.g. ignored dropout
+            warnings.simplefilter("ignore")
+            nn = nn_create(np.asarray(_scalar(s["size"]), dtype=float).ravel(), **opts)
+    except TypeError as e:
+        raise ValueError(f"invalid network field: {e}") from None
     for field in _CELL_FIELDS:
         if field in s and field in nn:
             vals = _cells(s[field])
             if len(vals) != len(nn[field]):
                 raise ValueError(f"field {field} has {len(vals)} cells; the network has {len(nn[field])} layers")
             for k, (dst, src) in enumerate(zip(nn[field], vals)):
-                if src.size != dst.size:
-                    raise ValueError(f"{field}{{{k + 1}}} has shape {src.shape}, expected {dst.shape}")
-                dst[...] = src.reshape(dst.shape)
+                dst[...] = _fit(src, dst.shape, f"{field}{{{k + 1}}}")
     for field in _SCALAR_FIELDS:
-        if field in s and field in nn or field == "encoder" and field in s:
+        if field in s and (field in nn or field == "encoder"):
             nn[field] = type(nn.get(field, 0.0))(_scalar(s[field]))
+    for field, key in _INT_FIELDS.items():
+        if field in s:
+            nn[key] = int(_scalar(s[field]))
     if "cost" in s:
-        nn["cost"] = np.asarray(s["cost"], dtype=float).ravel()
+        nn["cost"] = np.asarray(_scalar(s["cost"]), dtype=float).ravel()
     return nn
 
 
 def to_matlab_struct(nn: Network) -> dict[str, Any]:
-    """The fields of a MATLAB ``nn`` struct (cell arrays as 1xL object arrays)."""
+    """The fields of a MATLAB ``nn`` struct (cell arrays as 1xL object arrays
+    of 2-D doubles), ready for ``scipy.io.savemat({'nn': ...})``."""
     sync_buffers(nn)
     out: dict[str, Any] = {"size": np.asarray(nn["size"], dtype=float)[None, :], "depth": float(nn["depth"])}
     for k in _OPTION_FIELDS:
@@ -93,69 +151,127 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
     for field in _SCALAR_FIELDS:
         if field in nn:
             out[field] = float(nn[field])
-    out["cost"] = np.asarray(nn["cost"], dtype=float)[None, :]
+    for field, key in _INT_FIELDS.items():
+        if key in nn:
+            out[field] = np.int64(nn[key])  # int64: a float would round the 63-bit seed
+    out["cost"] = np.asarray(nn["cost"], dtype=float).ravel()[None, :]
     return out
 
 
+# ---------------------------------------------------------------- file formats
+def _write_npz(f: Any, fields: dict[str, Any]) -> None:
+    meta = {k: (v.item() if isinstance(v, np.generic) else v)
+            for k, v in fields.items() if not isinstance(v, np.ndarray)}
+    meta["nntoolbox_format"] = _NPZ_FORMAT
+    cells = {f"{k}__{i}": a for k in _CELL_FIELDS if k in fields for i, a in enumerate(fields[k][0])}
+    np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells)
+
+
 def nn_save(nn: Network, path: str | Path) -> Path:
-    """Save to ``.npz`` or ``.mat`` (chosen by the extension)."""
+    """Save to ``.npz`` or ``.mat`` (chosen by the extension); returns the path.
+
+    The ``.mat`` holds the struct ``nn`` that MATLAB's ``load`` gives back.
+    The file is written to a temporary name and renamed, so an interrupted
+    save never leaves a half-written file in place of a previous one.
+    """
     path = Path(path)
-    fields = to_matlab_struct(nn)
-    if path.suffix.lower() == ".mat":
-        scipy.io.savemat(path, {"nn": fields}, do_compression=True)
-    elif path.suffix.lower() == ".npz":
-        meta = {k: v for k, v in fields.items() if isinstance(v, (str, float, int))}
-        arrays = {f"{k}__{i}": a for k in _CELL_FIELDS if k in fields for i, a in enumerate(fields[k][0])}
-        np.savez_compressed(path, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **arrays)
-    else:
+    suffix = path.suffix.lower()
+    if suffix not in (".mat", ".npz"):
         raise ValueError(f"nn_save: unknown extension {path.suffix!r}; use .npz or .mat")
+    fields = to_matlab_struct(nn)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same directory: os.replace is atomic
+    try:
+        with open(tmp, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
+            if suffix == ".mat":
+                scipy.io.savemat(f, {"nn": fields}, do_compression=True)
+            else:
+                _write_npz(f, fields)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return path
 
 
-def _load_npz(path: Path) -> Network:
-    with np.load(path, allow_pickle=False) as z:
-        if "__meta__" not in z.files:
-            raise ValueError(f"{path} is an .npz file but not a saved network (no __meta__ entry)")
-        s: dict[str, Any] = json.loads(str(z["__meta__"]))
-        s["size"], s["cost"] = z["size"], z["cost"]
-        for key in z.files:
-            if "__" in key and not key.startswith("__"):
-                field, i = key.rsplit("__", 1)
-                s.setdefault(field, {})[int(i)] = z[key]
-    for field in _CELL_FIELDS:
-        if field in s:
-            cells = s[field]
-            arr = np.empty(len(cells), dtype=object)
-            for i in range(len(cells)):
-                arr[i] = cells[i]
-            s[field] = arr
-    return from_matlab_struct(s)
+def _read_npz(path: Path) -> dict[str, Any]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+        raise ValueError(f"{path}: corrupt or unreadable .npz file ({e})") from None
+    if "__meta__" not in arrays:
+        raise ValueError(f"{path} is an .npz file but not a saved network (no __meta__ entry; "
+                         f"arrays: {', '.join(sorted(arrays)) or 'none'})")
+    try:
+        s: dict[str, Any] = json.loads(str(arrays.pop("__meta__")))
+    except ValueError as e:
+        raise ValueError(f"{path}: corrupt network metadata ({e})") from None
+    groups: dict[str, dict[int, np.ndarray]] = {}
+    for key, a in arrays.items():
+        field, sep, i = key.rpartition("__")
+        if sep and field in _CELL_FIELDS and i.isdigit():
+            groups.setdefault(field, {})[int(i)] = a
+        else:
+            s[key] = a
+    for field, cells in groups.items():
+        if sorted(cells) != list(range(len(cells))):
+            raise ValueError(f"{path}: corrupt network: cells of {field} are {sorted(cells)}")
+        s[field] = [cells[i] for i in range(len(cells))]
+    return s
 
 
-def _load_mat(path: Path) -> Network:
+def _read_mat(path: Path, variable: str | None) -> Any:
     try:
         data = scipy.io.loadmat(path)
-    except Exception as e:  # scipy raises several types for foreign files
-        raise ValueError(f"{path} is not a readable MATLAB .mat file: {e}") from None
-    structs = {k: v for k, v in data.items()
-               if not k.startswith("__") and isinstance(v, np.ndarray) and v.dtype.names}
-    name = "nn" if "nn" in structs else next((k for k, v in structs.items() if "W" in v.dtype.names), None)
-    if name is None:
-        raise ValueError(f"{path} holds no network struct (variables: {', '.join(k for k in data if not k.startswith('__'))})")
-    return from_matlab_struct(structs[name])
+    except NotImplementedError as e:  # scipy's message for v7.3 (HDF5) files
+        raise ValueError(f"{path}: MATLAB v7.3 (HDF5) .mat files are not supported; "
+                         "re-save in MATLAB with save(..., '-v7')") from e
+    except Exception as e:  # scipy raises assorted types for foreign or truncated files
+        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
+    names = [k for k in data if not k.startswith("__")]
+    if variable is not None:
+        if variable not in data:
+            raise ValueError(f"{path} has no variable {variable!r} (variables: {', '.join(names) or 'none'})")
+        return data[variable]
+    structs = [k for k in names if isinstance(data[k], np.ndarray) and data[k].dtype.names]
+    if "nn" in structs:
+        return data["nn"]
+    nets = [k for k in structs if {"size", "W"} <= set(data[k].dtype.names)]
+    if len(nets) == 1:
+        return data[nets[0]]
+    if not nets:
+        raise ValueError(f"{path} holds no network struct (variables: {', '.join(names) or 'none'})")
+    raise ValueError(f"{path} holds several network structs ({', '.join(nets)}); "
+                     "choose one with nn_load(path, variable=...)")
 
 
-def nn_load(path: str | Path) -> Network:
-    """Load a network saved by :func:`nn_save` or by the course's MATLAB code (``save net.mat nn``)."""
+def nn_load(path: str | Path, variable: str | None = None) -> Network:
+    """Load a network saved by :func:`nn_save` or by the course's MATLAB code
+    (``save net.mat nn``).
+
+    The format is detected from the file's contents.  In a ``.mat`` file the
+    struct ``nn`` is used, else the only struct with ``size`` and ``W``
+    fields, else the one named by ``variable``.  Raises FileNotFoundError for
+    a missing file and ValueError for one that is corrupt or holds no network.
+    """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"no such network file: {path}")
-    head = path.read_bytes()[:128]
-    if head.startswith(b"PK") and zipfile.is_zipfile(path):
-        try:
-            return _load_npz(path)
-        except (KeyError, zipfile.BadZipFile, OSError) as e:
-            raise ValueError(f"{path} is a corrupt .npz network: {e}") from None
-    if head.startswith(b"MATLAB") or path.suffix.lower() == ".mat":
-        return _load_mat(path)
-    raise ValueError(f"{path} is neither an .npz nor a MATLAB .mat file")
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file")
+    with open(path, "rb") as f:
+        head = f.read(128)
+    if head.startswith(b"PK") or path.suffix.lower() == ".npz":
+        if not zipfile.is_zipfile(path):
+            raise ValueError(f"{path}: corrupt or truncated .npz file (not a readable zip archive)")
+        if variable is not None:
+            raise ValueError("nn_load: variable= applies to .mat files only")
+        struct: Any = _read_npz(path)
+    elif head.startswith(b"MATLAB") or path.suffix.lower() == ".mat":
+        struct = _read_mat(path, variable)
+    else:
+        raise ValueError(f"{path} is neither an .npz nor a MATLAB .mat file")
+    try:
+        return from_matlab_struct(struct)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None

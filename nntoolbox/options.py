@@ -41,6 +41,7 @@ def _choice(*values: str) -> Callable[[str, Any], str]:
 
 
 def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
+    hi_open = hi_open or hi == float("inf")
     def check(name: str, v: Any) -> float:
         if isinstance(v, np.ndarray) and v.size == 1:
             v = v.item()
@@ -56,9 +57,11 @@ def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
 
 
 def _flag(name: str, v: Any) -> int:
-    if isinstance(v, np.ndarray) and v.size == 1:
+    if isinstance(v, np.ndarray):
+        if v.size != 1:
+            raise ValueError(f"option {name!r} must be 0 or 1 (or a bool); got an array of shape {v.shape}")
         v = v.item()
-    if v in (0, 1, True, False):
+    if isinstance(v, (bool, int, float, np.number)) and v in (0, 1):
         return int(v)
     raise ValueError(f"option {name!r} must be 0 or 1 (or a bool); got {v!r}")
 

@@ -49,7 +49,7 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     from the arg-max of ``test_y`` (MATLAB's are one-based: add 1 to compare);
     ``accuracy`` is ``1 - len(wrongs)/rows``.
     """
-    x, y = check_xy(nn, test_x, test_y, "test_x")
+    x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
     out = nn_predict(nn, x)
     wrongs = np.flatnonzero(np.argmax(out, axis=1) != np.argmax(y, axis=1))
     return wrongs, 1.0 - wrongs.size / y.shape[0], nn

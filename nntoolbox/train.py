@@ -46,8 +46,10 @@ def parse_train_options(option: Any) -> TrainOptions:
     fields = TrainOptions.__dataclass_fields__
     if isinstance(option, dict):
         items = dict(option)
+    elif hasattr(option, "__dict__"):  # MATLAB-style struct object (SimpleNamespace, class instance)
+        items = {k: v for k, v in vars(option).items() if not k.startswith("_")}
     else:
-        items = {k: getattr(option, k) for k in fields if hasattr(option, k)}
+        raise TypeError(f"option must be a dict or a struct-like object; got {type(option).__name__}")
     unknown = set(items) - set(fields)
     if unknown:
         import difflib
@@ -62,7 +64,8 @@ def parse_train_options(option: Any) -> TrainOptions:
         v = getattr(opt, name)
         if isinstance(v, np.ndarray) and v.size == 1:
             v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer, float)) or v != int(v) or v < 1:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) \
+                or not np.isfinite(v) or v != int(v) or v < 1:
             raise ValueError(f"option.{name} must be a positive integer; got {v!r}")
         setattr(opt, name, int(v))
     if opt.remainder not in ("drop", "keep"):
@@ -81,7 +84,7 @@ def batch_orders(opt: TrainOptions, nn: Network, m: int) -> np.ndarray:
         if order.shape != (opt.iteration, m):
             raise ValueError(f"option.order must have shape (iteration, m) = {(opt.iteration, m)}; "
                              f"got {order.shape}")
-        if order.dtype.kind == "f" and np.any(order != np.round(order)):
+        if order.dtype.kind not in "iuf" or (order.dtype.kind == "f" and np.any(order != np.round(order))):
             raise ValueError("option.order must hold integer (zero-based) sample indices")
         order = order.astype(np.int64)
         if np.any(np.sort(order, axis=1) != np.arange(m)):
@@ -139,12 +142,16 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     warning says so.
     """
     opt = parse_train_options(option)
-    x, y = check_xy(nn, train_x, train_y, "train_x")
+    x, y = check_xy(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
     if opt.batch_size > m:
         raise ValueError(f"option.batch_size ({opt.batch_size}) is larger than the number of samples ({m})")
     orders = batch_orders(opt, nn, m)
     bounds = batch_bounds(m, opt.batch_size, opt.remainder)
+    if nn["batch_normalization"] and np.min(np.diff(bounds)) < 2:
+        # the course's std of one sample makes S = sqrt(0/0): NaN from the first batch
+        raise ValueError("batch normalization needs at least 2 samples per batch "
+                         f"(batch_size={opt.batch_size}, remainder={opt.remainder!r})")
     sync_buffers(nn)
     nn["diverged"] = nn["interrupted"] = False
     if opt.engine == "fused":
@@ -163,7 +170,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
             if nn["optimization_method"] == "Adam" and nn["adam"] == "course":
                 nn["AdamTime"] = int(nn["AdamTime"]) + 1  # the course's time step counts epochs
             costs = run_epoch(nn, x, y, orders[e], bounds)
-            if not np.all(np.isfinite(costs)):
+            if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(nn["_params"]))):
                 _restore(nn, snap)
                 nn["diverged"] = True
                 warnings.warn(

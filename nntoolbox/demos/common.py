@@ -1,0 +1,347 @@
+"""Plumbing shared by the demo scripts: common flags, MNIST loading and
+splitting, output directory, the keep-the-best-on-validation training loop
+(with clean Ctrl-C and NaN handling), and the history / result files.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from .. import plotting
+from ..datasets.mnist import load_mnist
+from ..forward import record_cost
+from ..io import nn_save
+from ..network import Network
+from ..predict import nn_predict, nn_test
+from ..train import nn_train, parse_train_options
+
+DEFAULT_MNIST_DIR = "data/mnist"
+
+__all__ = [
+    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "RECONSTRUCTION_MSE", "TrainResult",
+    "add_common_args", "add_mnist_args", "classification_outputs", "load_demo_mnist", "load_mnist_or_exit",
+    "prepare_out_dir", "save_network", "stop_message", "train_best_on_validation", "write_history",
+]
+
+
+# ------------------------------------------------------------------ flags
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1."""
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def add_common_args(parser: argparse.ArgumentParser, *, name: str | None = None, epochs: int = 5,
+                    data_default: str = DEFAULT_MNIST_DIR, data_help: str | None = None) -> argparse.ArgumentParser:
+    """Add ``--data --epochs --subset --seed --out --batch-size --val-fraction --no-progress``.
+
+    ``--out`` defaults to ``results/<name>`` (``name``: the parser's ``prog``
+    without extension when not given).
+    """
+    name = name or Path(parser.prog).stem
+    parser.add_argument("--data", default=data_default, metavar="PATH",
+                        help=data_help or "MNIST in any layout nntoolbox.datasets.mnist.load_mnist reads: "
+                        "a directory with the IDX files, mnist_uint8.mat, mnist.npz or train/<digit>/*.png "
+                        f"folders (default: {data_default})")
+    parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default {epochs})")
+    parser.add_argument("--subset", type=positive_int, metavar="N",
+                        help="use only N training images (incl. validation), chosen at random")
+    parser.add_argument("--seed", type=int, default=0, help="seed for splits, initialisation and batch order")
+    parser.add_argument("--out", default=f"results/{name}", metavar="DIR",
+                        help=f"output directory (default results/{name})")
+    parser.add_argument("--batch-size", type=positive_int, default=100, help="mini-batch size (default 100)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.05,
+                        help="share of the training images held out for validation (default 0.05)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return parser
+
+
+def add_mnist_args(parser: argparse.ArgumentParser, train_size: int = 8000) -> argparse.ArgumentParser:
+    """Add ``--train-size``: how to split MNIST data that has only one split (e.g. the t10k files)."""
+    parser.add_argument("--train-size", type=positive_int, default=train_size, metavar="N",
+                        help="when the data has only one split (e.g. only the t10k files): use N of its "
+                        f"images for training (incl. validation) and the rest as the test set (default {train_size})")
+    return parser
+
+
+def prepare_out_dir(path: str | Path) -> Path:
+    """Create the output directory (and parents) if needed; return it."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ------------------------------------------------------------------- data
+@dataclass
+class DemoData:
+    """Training, validation and test rows (x in [0, 1], one-hot y) and where they came from."""
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    description: str
+
+    @property
+    def test_labels(self) -> np.ndarray:
+        return self.test_y.argmax(axis=1)
+
+
+def _split(n: int, first: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    perm = rng.permutation(n)
+    return perm[:first], perm[first:]
+
+
+def load_demo_mnist(path: str | Path, *, subset: int | None = None, train_size: int = 8000,
+                    val_fraction: float = 0.05, seed: int = 0) -> DemoData:
+    """MNIST split into training, validation and test rows.
+
+    The test split is the data's own; if the data has only one split (the
+    t10k files alone), ``train_size`` random images of it train and the rest
+    test.  ``subset`` keeps that many random training images; ``val_fraction``
+    of them (at least one) are held out for validation.
+    """
+    data = load_mnist(path)
+    rng = np.random.default_rng(seed)
+    if data.train_x is not None and data.test_x is not None:
+        pool_x, pool_y, test_x, test_y = data.train_x, data.train_y, data.test_x, data.test_y
+        source = f"{len(pool_x)} training and {len(test_x)} test images"
+    else:
+        split = "train" if data.train_x is not None else "test"
+        x, y = getattr(data, f"{split}_x"), getattr(data, f"{split}_y")
+        if train_size >= len(x):
+            raise ValueError(f"the data has only a {split} split of {len(x)} images; --train-size "
+                             f"({train_size}) must be smaller to leave a test set")
+        tr, te = _split(len(x), train_size, rng)
+        pool_x, pool_y, test_x, test_y = x[tr], y[tr], x[te], y[te]
+        source = (f"only the {split} split ({len(x)} images): {train_size} for training, "
+                  f"{len(x) - train_size} for testing")
+    if subset is not None and subset < len(pool_x):
+        keep = rng.choice(len(pool_x), subset, replace=False)
+        pool_x, pool_y = pool_x[keep], pool_y[keep]
+    n_val = max(1, round(val_fraction * len(pool_x)))
+    if n_val >= len(pool_x):
+        raise ValueError(f"{len(pool_x)} training images are too few to hold out {n_val} for validation")
+    val, tr = _split(len(pool_x), n_val, rng)
+    return DemoData(pool_x[tr], pool_y[tr], pool_x[val], pool_y[val], test_x, test_y,
+                    f"{source}; using {len(tr)} train / {n_val} validation / {len(test_x)} test")
+
+
+def load_mnist_or_exit(args: argparse.Namespace) -> DemoData:
+    """:func:`load_demo_mnist` from parsed flags; exits with instructions when the data is missing."""
+    try:
+        return load_demo_mnist(args.data, subset=args.subset, train_size=getattr(args, "train_size", 8000),
+                               val_fraction=args.val_fraction, seed=args.seed)
+    except FileNotFoundError as e:
+        sys.exit(f"No MNIST data found: {e}\n\nPut the files in ./{DEFAULT_MNIST_DIR}/ (the default location) "
+                 "or pass --data PATH.")
+    except ValueError as e:
+        sys.exit(f"Cannot use the MNIST data at {args.data}: {e}")
+
+
+# -------------------------------------------------------- training loop
+class Metric(NamedTuple):
+    """A validation score: history column name, ``fn(nn, x, y)``, and its direction."""
+    name: str
+    fn: Callable[[Network, np.ndarray, np.ndarray], float]
+    higher_is_better: bool = True
+
+    def better(self, a: float, b: float) -> bool:
+        return a > b if self.higher_is_better else a < b
+
+
+def _accuracy(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
+    return float(nn_test(nn, x, y)[1])
+
+
+def _reconstruction_mse(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((nn_predict(nn, x) - y) ** 2))
+
+
+ACCURACY = Metric("val_accuracy", _accuracy)
+RECONSTRUCTION_MSE = Metric("val_mse", _reconstruction_mse, higher_is_better=False)
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_best_on_validation`.
+
+    ``nn``: copy of the network at its best validation epoch (``best_epoch``,
+    1-based; 0 = the starting network, when no epoch completed).  ``history``:
+    one row per completed epoch: ``epoch``, ``mean_cost`` (mean of the epoch's
+    batch costs), the metric column, ``seconds`` (training time of the epoch).
+    """
+    nn: Network
+    best_epoch: int
+    best_score: float
+    history: pd.DataFrame
+    metric: str = ACCURACY.name
+    interrupted: bool = False
+    diverged: bool = False
+    seconds: float = 0.0
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return float(self.history["seconds"].mean()) if len(self.history) else math.nan
+
+
+def _train_epoch(nn: Network, train: Callable, option: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Run one epoch; return its batch costs.
+
+    ``nn.cost`` cannot simply be sliced afterwards: with the course's cost
+    history quirk entry 2 holds the newest cost.  So train against a 2-entry
+    placeholder history, keep what is appended after it, and add those costs
+    to the real history by the network's own rule.
+    """
+    saved = nn["cost"]
+    nn["cost"] = np.zeros(2)
+    try:
+        train(nn, option, x, y)
+        costs = np.asarray(nn["cost"], dtype=float)[2:].copy()
+    finally:
+        nn["cost"] = saved
+    if costs.size:
+        record_cost(nn, costs)
+    return costs
+
+
+def train_best_on_validation(
+    nn: Network, option: Any, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
+    epochs: int, progress: bool = True, desc: str = "training", *,
+    metric: Metric = ACCURACY, train_fn: Callable[[Network, Any, Any, Any], Any] | None = None,
+) -> TrainResult:
+    """Train ``epochs`` epochs, one ``nn_train`` call each, scoring on the
+    validation rows after each and keeping a copy of the best network.
+
+    ``option``: ``nn_train`` options (``iteration`` is ignored; an ``order``
+    gives one row per epoch).  ``train_fn(nn, option, x, y)`` replaces
+    ``nn_train`` (e.g. ``sae_train`` for autoencoders).  ``nn`` itself is
+    trained in place and ends at the last completed epoch.
+
+    Stops early, never raising, when the cost becomes NaN/inf (``diverged``;
+    ``nn_train`` has rolled the epoch back) or on Ctrl-C (``interrupted``;
+    inside ``nn_train`` the epoch is rolled back, elsewhere the loop just ends).
+    """
+    opt = parse_train_options(option)
+    orders = None if opt.order is None else np.atleast_2d(np.asarray(opt.order))
+    if orders is not None and len(orders) < epochs:
+        raise ValueError(f"option.order has {len(orders)} rows (epochs); {epochs} are needed")
+    train = train_fn or nn_train
+    rows: list[dict[str, float]] = []
+    best, best_epoch, best_score = None, 0, math.nan
+    interrupted = diverged = False
+    start = time.perf_counter()
+    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not progress)
+    try:
+        with warnings.catch_warnings():
+            # nn_train warns on NaN / Ctrl-C; the flags are reported by the caller instead
+            warnings.filterwarnings("ignore", message="nn_train", category=RuntimeWarning)
+            for epoch in bar:
+                epoch_opt = replace(opt, iteration=1, progress=False,
+                                    order=None if orders is None else orders[epoch - 1])
+                t0 = time.perf_counter()
+                costs = _train_epoch(nn, train, epoch_opt, train_x, train_y)
+                seconds = time.perf_counter() - t0
+                if nn.get("interrupted"):
+                    interrupted = True
+                    break
+                if nn.get("diverged"):
+                    diverged = True
+                    break
+                score = metric.fn(nn, val_x, val_y)
+                mean_cost = float(np.mean(costs)) if costs.size else math.nan
+                rows.append({"epoch": epoch, "mean_cost": mean_cost, metric.name: score, "seconds": seconds})
+                if best is None or metric.better(score, best_score):
+                    best, best_epoch, best_score = nn.copy(), epoch, score
+                bar.set_postfix({"cost": f"{mean_cost:.4g}", metric.name: f"{score:.4f}"})
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    if best is None:  # no epoch completed: the starting (rolled-back) network
+        best = nn.copy()
+        best_score = metric.fn(best, val_x, val_y)
+    history = pd.DataFrame(rows, columns=["epoch", "mean_cost", metric.name, "seconds"])
+    return TrainResult(best, best_epoch, best_score, history, metric.name, interrupted, diverged,
+                       time.perf_counter() - start)
+
+
+def stop_message(result: TrainResult, learning_rate: float | None = None) -> str | None:
+    """Why training stopped early and what was kept (None when it ran to the end)."""
+    kept = (f"keeping the best network (epoch {result.best_epoch}, {result.metric} {result.best_score:.4f})"
+            if result.best_epoch else "keeping the untrained starting network")
+    if result.diverged:
+        hint = f" (e.g. --learning-rate {learning_rate / 10:g})" if learning_rate else ""
+        return (f"Stopped: the cost became NaN/inf in epoch {result.epochs_done + 1}; "
+                f"try a lower learning rate{hint}. {kept[0].upper() + kept[1:]}.")
+    if result.interrupted:
+        return f"Interrupted after {result.epochs_done} complete epoch(s); {kept}."
+    return None
+
+
+# ---------------------------------------------------------------- outputs
+def write_history(result: TrainResult, out_dir: Path, prefix: str = "") -> list[Path]:
+    """``<prefix>history.csv`` and, when an epoch completed, ``<prefix>cost.png`` and
+    ``<prefix><metric>.png`` (e.g. ``val_accuracy.png``)."""
+    out_dir = Path(out_dir)
+    paths = [out_dir / f"{prefix}history.csv"]
+    result.history.to_csv(paths[0], index=False)
+    h = result.history
+    if len(h):
+        paths.append(plotting.plot_cost(h["mean_cost"], out_dir / f"{prefix}cost.png", ylabel="mean batch cost"))
+        column = h[result.metric]
+        label = result.metric.replace("_", " ")
+        if result.metric == ACCURACY.name:
+            paths.append(plotting.plot_accuracy(column, out_dir / f"{prefix}{result.metric}.png"))
+        else:
+            paths.append(plotting.plot_cost(column, out_dir / f"{prefix}{result.metric}.png",
+                                            ylabel=label, title=label))
+    return paths
+
+
+def save_network(nn: Network, out_dir: Path, stem: str) -> list[Path]:
+    """``<stem>.npz`` and the MATLAB-readable ``<stem>.mat``."""
+    return [nn_save(nn, Path(out_dir) / f"{stem}.{ext}") for ext in ("npz", "mat")]
+
+
+def classification_outputs(nn: Network, x: np.ndarray, y: np.ndarray, out_dir: Path, *, prefix: str = "",
+                           class_names: Sequence[str] | None = None, images: bool = True,
+                           ) -> tuple[float, list[Path]]:
+    """Test accuracy, plus ``confusion.png``/``.csv`` and (``images``) ``misclassified.png``."""
+    out_dir = Path(out_dir)
+    _, accuracy, _ = nn_test(nn, x, y)
+    pred, true = nn_predict(nn, x).argmax(axis=1), y.argmax(axis=1)
+    n = len(class_names) if class_names is not None else y.shape[1]
+    table = plotting.confusion_table(true, pred, labels=class_names, n_classes=n)
+    paths = [out_dir / f"{prefix}confusion.csv"]
+    table.to_csv(paths[0])
+    paths.append(plotting.plot_confusion(true, pred, out_dir / f"{prefix}confusion.png",
+                                         labels=class_names if class_names is not None else [str(i) for i in range(n)]))
+    if images:
+        paths.append(plotting.plot_misclassified(x, true, pred, out_dir / f"{prefix}misclassified.png"))
+    return float(accuracy), paths

@@ -1,0 +1,63 @@
+"""``test_for_SAE`` (MATLAB ``test_for_SAE.m``): a sparse autoencoder on MNIST.
+
+``sae = sae_create([784,196]); sae = sae_train(sae, option, train_x); visualize(sae.W{1}')``,
+one epoch per ``sae_train`` call, keeping the epoch with the lowest
+reconstruction error on the validation images.
+"""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import plotting
+from ..network import Network
+from ..predict import nn_predict
+from ..sae import sae_create, sae_train
+from .common import (RECONSTRUCTION_MSE, add_common_args, add_mnist_args, load_mnist_or_exit, prepare_out_dir,
+                     save_network, stop_message, train_best_on_validation, write_history)
+
+NAME = "test_for_SAE"
+
+
+def _sae_epoch(sae: Network, option: Any, x: np.ndarray, _y: Any) -> Network:
+    return sae_train(sae, option, x)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{NAME}.py", description="The course's test_for_SAE.m: train a sparse autoencoder "
+        "sae_create([784,HIDDEN]) on MNIST; save its weight image, reconstructions, cost curve and the network.")
+    add_common_args(parser, name=NAME, epochs=5)
+    add_mnist_args(parser)
+    parser.add_argument("--hidden", type=int, default=196, help="hidden units (default 196, a 14x14 grid)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="step size (default: sae_create's, as the course)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    data = load_mnist_or_exit(args)
+    out = prepare_out_dir(args.out)
+    print(f"{NAME}: MNIST {data.description}")
+    options = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+    sae = sae_create([data.train_x.shape[1], args.hidden], "active function", "sigmoid", seed=args.seed, **options)
+    result = train_best_on_validation(sae, {"batch_size": args.batch_size}, data.train_x, data.train_x,
+                                      data.val_x, data.val_x, args.epochs, progress=not args.no_progress,
+                                      desc=NAME, metric=RECONSTRUCTION_MSE, train_fn=_sae_epoch)
+    message = stop_message(result, float(sae["learning_rate"]))
+    if message:
+        print(message)
+    best = result.nn
+    shown = data.test_x[:10]
+    paths = [plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)"),
+             plotting.plot_reconstructions(shown, nn_predict(best, shown), out / "reconstructions.png")]
+    paths += write_history(result, out) + save_network(best, out, "sae")
+    test_mse = RECONSTRUCTION_MSE.fn(best, data.test_x, data.test_x)
+    print(f"best validation reconstruction MSE {result.best_score:.5f} at epoch {result.best_epoch} "
+          f"of {result.epochs_done}; {result.seconds_per_epoch:.2f} s/epoch")
+    print(f"test reconstruction MSE {test_mse:.5f} on {len(data.test_x)} images")
+    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    return 0
