@@ -7,7 +7,7 @@ import numpy as np
 
 from .batchnorm import BN_MODES
 from .checks import check_xy
-from .functions import ACTIVATIONS, OUTPUTS, data_cost, kl_sparsity
+from .functions import OUTPUTS, data_cost, kl_sparsity
 from .kernels.dropout import dropout_mask
 from .network import Network, n_layers
 

@@ -94,6 +94,12 @@ def _views(buf: np.ndarray, layout: np.ndarray, group: int) -> list[np.ndarray]:
     return [buf[o:o + h * w].reshape(h, w) for (_, g, o, h, w) in layout if g == group]
 
 
+def _expose(nn: Network, field: str, views: list[np.ndarray]) -> None:
+    """Set ``nn[field]`` to a list of buffer views and remember them for :func:`sync_buffers`."""
+    nn.setdefault("_owned", {})[field] = tuple(views)
+    nn[field] = list(views)
+
+
 def attach_buffers(nn: Network, params: np.ndarray, grads: np.ndarray, state: np.ndarray) -> None:
     """Store the flat buffers on ``nn`` and expose MATLAB-named per-layer views."""
     layout = nn["_layout"]
@@ -101,10 +107,10 @@ def attach_buffers(nn: Network, params: np.ndarray, grads: np.ndarray, state: np
     for gid, g in enumerate(PARAM_GROUPS):
         if not np.any(layout[:, 1] == gid):
             continue
-        nn[g] = _views(params, layout, gid)
-        nn[GRAD_NAMES[g]] = _views(grads, layout, gid)
+        _expose(nn, g, _views(params, layout, gid))
+        _expose(nn, GRAD_NAMES[g], _views(grads, layout, gid))
         for slot, prefix in enumerate(nn["_state_slots"]):
-            nn[prefix + g] = _views(state[slot], layout, gid)
+            _expose(nn, prefix + g, _views(state[slot], layout, gid))
 
 
 def attach_stats(nn: Network, stats: np.ndarray) -> None:
@@ -112,52 +118,36 @@ def attach_stats(nn: Network, stats: np.ndarray) -> None:
     nn["_bnstats"] = stats
     ends = np.cumsum([int(s) for s in nn["size"][1:]])
     starts = np.concatenate(([0], ends[:-1]))
-    nn["E"] = [stats[0, a:b].reshape(-1, 1) for a, b in zip(starts, ends)]
-    nn["S"] = [stats[1, a:b].reshape(-1, 1) for a, b in zip(starts, ends)]
-
-
-def _view_specs(nn: Network) -> Iterator[tuple[str, int, np.ndarray, int, int, int]]:
-    """(field, layer, 1-D buffer, offset, rows, cols) for every per-layer view."""
-    layout = nn["_layout"]
-    for gid, g in enumerate(PARAM_GROUPS):
-        rows = layout[layout[:, 1] == gid]
-        named = [(g, nn["_params"]), (GRAD_NAMES[g], nn["_grads"])]
-        named += [(p + g, nn["_state"][i]) for i, p in enumerate(nn["_state_slots"])]
-        for field, buf in named:
-            for i, (_, _, o, h, w) in enumerate(rows):
-                yield field, i, buf, int(o), int(h), int(w)
-    if "_bnstats" in nn:
-        sizes = [int(s) for s in nn["size"][1:]]
-        offs = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        for field, row in (("E", 0), ("S", 1)):
-            for i, (o, h) in enumerate(zip(offs, sizes)):
-                yield field, i, nn["_bnstats"][row], int(o), h, 1
+    for row, field in enumerate(("E", "S")):
+        _expose(nn, field, [stats[row, a:b].reshape(-1, 1) for a, b in zip(starts, ends)])
 
 
 def sync_buffers(nn: Network) -> None:
     """Copy any per-layer array the user replaced back into the flat buffers.
 
-    Cheap (a pointer comparison per array); called before fused work so that
+    Cheap (an identity check per array); called before fused work so that
     ``nn.W[0] = new_array`` behaves as it would in MATLAB.
     """
-    for field, i, buf, o, h, w in _view_specs(nn):
+    for field, views in nn["_owned"].items():
         lst = nn[field]
-        view = buf[o:o + h * w]
-        arr = lst[i] if i < len(lst) else None
-        if isinstance(arr, np.ndarray) and arr.shape == (h, w) \
-                and arr.__array_interface__["data"][0] == view.__array_interface__["data"][0]:
-            continue  # still our view
-        a = np.asarray(arr, dtype=buf.dtype)
-        if a.size != h * w:
-            raise ValueError(f"nn.{field}[{i}] has shape {a.shape}, expected {(h, w)}")
-        view[:] = a.reshape(-1)
-        lst[i] = view.reshape(h, w)
+        if len(lst) != len(views):
+            raise ValueError(f"nn.{field} has {len(lst)} entries, expected {len(views)} (one per layer)")
+        if not isinstance(lst, list):
+            lst = nn[field] = list(lst)
+        for i, view in enumerate(views):
+            if lst[i] is view:
+                continue  # still our view (possibly changed in place)
+            a = np.asarray(lst[i], dtype=view.dtype)
+            if a.size != view.size:
+                raise ValueError(f"nn.{field}[{i}] has shape {a.shape}, expected {view.shape}")
+            view[...] = a.reshape(view.shape)
+            lst[i] = view
 
 
 def copy_network(nn: Network) -> Network:
     """Deep copy whose per-layer arrays are views into its own new buffers."""
     sync_buffers(nn)
-    buffers = ("_params", "_grads", "_state", "_bnstats", "_rng")
+    buffers = ("_params", "_grads", "_state", "_bnstats", "_rng", "_owned")
     out = Network()
     for k, v in nn.items():
         if k in buffers:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -162,6 +162,21 @@ def visualize(
 
 
 # ----------------------------------------------------------------- curves
+def _plot_series(ax: Any, s: np.ndarray, label: str | None) -> Any:
+    """One curve against 1..n (dots only when there are few points); returns the line."""
+    return ax.plot(np.arange(1, s.size + 1), s, label=label, marker="." if s.size <= 50 else None)[0]
+
+
+def _finish_curves(fig: Figure, ax: Any, path: PathLike, dpi: float, xlabel: str, ylabel: str,
+                   title: str | None, legend: bool) -> Path:
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
+    ax.grid(True, alpha=0.3)
+    if legend:
+        ax.legend()
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
 def plot_cost(
     costs: Sequence[float],
     path: PathLike,
@@ -185,15 +200,10 @@ def plot_cost(
     if costs2 is not None:
         series.append(np.asarray(costs2, dtype=np.float64).ravel())
     for s, label in zip(series, labels):
-        ax.plot(np.arange(1, s.size + 1), s, label=label, marker="." if s.size <= 50 else None)
+        _plot_series(ax, s, label)
     if log_y:
         ax.set_yscale("log")
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
-    ax.grid(True, alpha=0.3)
-    if costs2 is not None:
-        ax.legend()
-    fig.tight_layout()
-    return _save(fig, path, dpi)
+    return _finish_curves(fig, ax, path, dpi, xlabel, ylabel, title, legend=costs2 is not None)
 
 
 def plot_accuracy(
@@ -223,18 +233,11 @@ def plot_accuracy(
     ax = fig.add_subplot()
     for i, s in enumerate(seqs):
         s = np.asarray(s, dtype=np.float64).ravel()
-        x = np.arange(1, s.size + 1)
-        (line,) = ax.plot(x, s, label=None if labels is None else labels[i],
-                          marker="." if s.size <= 50 else None)
+        line = _plot_series(ax, s, None if labels is None else labels[i])
         if s.size and not np.all(np.isnan(s)):
             best = int(np.nanargmax(s))
-            ax.plot(x[best], s[best], "o", mfc="none", color=line.get_color())
-    ax.set(xlabel=xlabel, ylabel=ylabel, title=title or "")
-    ax.grid(True, alpha=0.3)
-    if labels is not None:
-        ax.legend()
-    fig.tight_layout()
-    return _save(fig, path, dpi)
+            ax.plot(best + 1, s[best], "o", mfc="none", color=line.get_color())
+    return _finish_curves(fig, ax, path, dpi, xlabel, ylabel, title, legend=labels is not None)
 
 
 # ------------------------------------------------------- confusion matrix

@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed (skipped)'}"
           + (f", {torch.get_num_threads()} threads" if torch else ""))
     df = run(args)
-    with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.2f}".format):
         print(df)
 
 

@@ -14,7 +14,7 @@ SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
 ADAM_RHO1, ADAM_RHO2 = 0.9, 0.999
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def apply_update(p: np.ndarray, g: np.ndarray, state: np.ndarray, method: int, lr: float,
                  rho: float, t: float, adam_textbook: bool) -> None:
     """Update ``p`` in place from gradient ``g``; ``state`` rows are the method's slots
