@@ -261,13 +261,16 @@ def nn_load(path: str | Path, variable: str | None = None) -> Network:
         raise ValueError(f"{path} is not a file")
     with open(path, "rb") as f:
         head = f.read(128)
-    if head.startswith(b"PK") or path.suffix.lower() == ".npz":
+    suffix = path.suffix.lower()
+    # contents first (names lie); the suffix decides only for headerless data
+    is_npz = head.startswith(b"PK") or (suffix == ".npz" and not head.startswith(b"MATLAB"))
+    if is_npz:
         if not zipfile.is_zipfile(path):
             raise ValueError(f"{path}: corrupt or truncated .npz file (not a readable zip archive)")
         if variable is not None:
             raise ValueError("nn_load: variable= applies to .mat files only")
         struct: Any = _read_npz(path)
-    elif head.startswith(b"MATLAB") or path.suffix.lower() == ".mat":
+    elif head.startswith(b"MATLAB") or suffix == ".mat":  # MATLAB v4 files have no text header
         struct = _read_mat(path, variable)
     else:
         raise ValueError(f"{path} is neither an .npz nor a MATLAB .mat file")

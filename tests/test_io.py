@@ -107,6 +107,13 @@ def test_mat_file_has_the_course_struct_layout(tmp_path):
             np.testing.assert_array_equal(a, nn[field][k])
 
 
+def test_format_is_detected_from_contents(tmp_path):
+    nn = _trained({})
+    for saved, misnamed in (("net.mat", "mat_file.npz"), ("net.npz", "npz_file.mat"), ("net.npz", "noext")):
+        (tmp_path / misnamed).write_bytes(nn_save(nn, tmp_path / saved).read_bytes())
+        np.testing.assert_array_equal(nn_predict(nn_load(tmp_path / misnamed), X), nn_predict(nn, X))
+
+
 def test_npz_uppercase_suffix_and_no_temp_files(tmp_path):
     nn = _trained({})
     path = nn_save(nn, tmp_path / "NET.NPZ")

@@ -22,15 +22,17 @@ from ..datasets.mnist import load_mnist
 from ..forward import record_cost
 from ..io import nn_save
 from ..network import Network
+from ..options import canonical_name, parse_options
 from ..predict import nn_predict, nn_test
 from ..train import nn_train, parse_train_options
 
 DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
-    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "RECONSTRUCTION_MSE", "TrainResult",
-    "add_common_args", "add_mnist_args", "classification_outputs", "load_demo_mnist", "load_mnist_or_exit",
-    "prepare_out_dir", "save_network", "stop_message", "train_best_on_validation", "write_history",
+    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "RECONSTRUCTION_MSE", "Split", "TrainResult",
+    "add_common_args", "add_mnist_args", "add_option_arg", "classification_outputs", "load_demo_mnist",
+    "load_mnist_or_exit", "open_mnist_demo", "option_flags", "option_pair", "prepare_out_dir", "save_network",
+    "stop_message", "train_best_on_validation", "write_history",
 ]
 
 
@@ -49,6 +51,36 @@ def fraction(text: str) -> float:
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
     return value
+
+
+def option_pair(text: str) -> tuple[str, Any]:
+    """argparse type: ``NAME=VALUE`` (an ``nn_create`` option; VALUE a number when it parses as one)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE such as 'learning rate=0.01', got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        return name.strip(), value.strip()
+
+
+def add_option_arg(parser: argparse.ArgumentParser, flag: str = "--option",
+                   target: str = "nn_create") -> argparse.ArgumentParser:
+    """Add a repeatable ``NAME=VALUE`` flag for any ``target`` option; read it with :func:`option_flags`."""
+    parser.add_argument(flag, type=option_pair, action="append", default=[], metavar="NAME=VALUE",
+                        help=f"any {target} option, repeatable, overriding the other flags, e.g. {flag} "
+                        f"'optimization method=Adam' or {flag} state_init=zeros (names as in MATLAB or Python)")
+    return parser
+
+
+def option_flags(pairs: Sequence[tuple[str, Any]], flag: str = "--option") -> dict[str, Any]:
+    """``NAME=VALUE`` flag pairs as validated keyword options with canonical names; exits on a bad one."""
+    try:
+        options = {canonical_name(name): value for name, value in pairs}
+        parse_options((), options)
+    except (TypeError, ValueError) as e:
+        raise SystemExit(f"{flag}: {e}") from None
+    return options
 
 
 def add_common_args(parser: argparse.ArgumentParser, *, name: str | None = None, epochs: int = 5,
@@ -93,15 +125,20 @@ def prepare_out_dir(path: str | Path) -> Path:
 
 # ------------------------------------------------------------------- data
 @dataclass
-class DemoData:
-    """Training, validation and test rows (x in [0, 1], one-hot y) and where they came from."""
+class Split:
+    """Training, validation and test rows (one-hot y)."""
     train_x: np.ndarray
     train_y: np.ndarray
     val_x: np.ndarray
     val_y: np.ndarray
     test_x: np.ndarray
     test_y: np.ndarray
-    description: str
+
+
+@dataclass
+class DemoData(Split):
+    """MNIST rows (x in [0, 1]) split for a demo, and where they came from."""
+    description: str = ""
 
     @property
     def test_labels(self) -> np.ndarray:
@@ -146,6 +183,15 @@ def load_demo_mnist(path: str | Path, *, subset: int | None = None, train_size: 
     val, tr = _split(len(pool_x), n_val, rng)
     return DemoData(pool_x[tr], pool_y[tr], pool_x[val], pool_y[val], test_x, test_y,
                     f"{source}; using {len(tr)} train / {n_val} validation / {len(test_x)} test")
+
+
+def open_mnist_demo(args: argparse.Namespace, name: str) -> tuple[DemoData, Path]:
+    """Load the data named by the flags (or exit with instructions), create the
+    output directory and say what is used; returns both."""
+    data = load_mnist_or_exit(args)
+    out = prepare_out_dir(args.out)
+    print(f"{name}: MNIST {data.description}")
+    return data, out
 
 
 def load_mnist_or_exit(args: argparse.Namespace) -> DemoData:
@@ -330,9 +376,10 @@ def save_network(nn: Network, out_dir: Path, stem: str) -> list[Path]:
 
 
 def classification_outputs(nn: Network, x: np.ndarray, y: np.ndarray, out_dir: Path, *, prefix: str = "",
-                           class_names: Sequence[str] | None = None, images: bool = True,
+                           class_names: Sequence[str] | None = None, max_images: int = 36,
                            ) -> tuple[float, list[Path]]:
-    """Test accuracy, plus ``confusion.png``/``.csv`` and (``images``) ``misclassified.png``."""
+    """Test accuracy, plus ``confusion.png``/``.csv`` and, unless ``max_images`` is 0,
+    ``misclassified.png`` (the first ``max_images`` wrongly classified rows drawn as square images)."""
     out_dir = Path(out_dir)
     _, accuracy, _ = nn_test(nn, x, y)
     pred, true = nn_predict(nn, x).argmax(axis=1), y.argmax(axis=1)
@@ -342,6 +389,7 @@ def classification_outputs(nn: Network, x: np.ndarray, y: np.ndarray, out_dir: P
     table.to_csv(paths[0])
     paths.append(plotting.plot_confusion(true, pred, out_dir / f"{prefix}confusion.png",
                                          labels=class_names if class_names is not None else [str(i) for i in range(n)]))
-    if images:
-        paths.append(plotting.plot_misclassified(x, true, pred, out_dir / f"{prefix}misclassified.png"))
+    if max_images:
+        paths.append(plotting.plot_misclassified(x, true, pred, out_dir / f"{prefix}misclassified.png",
+                                                 max_images=max_images))
     return float(accuracy), paths

@@ -15,8 +15,8 @@ from .. import plotting
 from ..network import Network
 from ..predict import nn_predict
 from ..sae import sae_create, sae_train
-from .common import (RECONSTRUCTION_MSE, add_common_args, add_mnist_args, load_mnist_or_exit, prepare_out_dir,
-                     save_network, stop_message, train_best_on_validation, write_history)
+from .common import (RECONSTRUCTION_MSE, add_common_args, add_mnist_args, add_option_arg, open_mnist_demo,
+                     option_flags, save_network, stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_SAE"
 
@@ -34,16 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--hidden", type=int, default=196, help="hidden units (default 196, a 14x14 grid)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="step size (default: sae_create's, as the course)")
-    return parser
+    return add_option_arg(parser, target="sae_create")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    data = load_mnist_or_exit(args)
-    out = prepare_out_dir(args.out)
-    print(f"{NAME}: MNIST {data.description}")
-    options = {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
-    sae = sae_create([data.train_x.shape[1], args.hidden], "active function", "sigmoid", seed=args.seed, **options)
+    data, out = open_mnist_demo(args, NAME)
+    options = {"active_function": "sigmoid"} | ({} if args.learning_rate is None else
+                                               {"learning_rate": args.learning_rate}) | option_flags(args.option)
+    sae = sae_create([data.train_x.shape[1], args.hidden], seed=args.seed, **options)
     result = train_best_on_validation(sae, {"batch_size": args.batch_size}, data.train_x, data.train_x,
                                       data.val_x, data.val_x, args.epochs, progress=not args.no_progress,
                                       desc=NAME, metric=RECONSTRUCTION_MSE, train_fn=_sae_epoch)
