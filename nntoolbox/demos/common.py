@@ -324,7 +324,7 @@ def train_best_on_validation(
                 rows.append({"epoch": epoch, "mean_cost": mean_cost, metric.name: score, "seconds": seconds})
                 if best is None or metric.better(score, best_score):
                     best, best_epoch, best_score = nn.copy(), epoch, score
-                bar.set_postfix({"cost": f"{mean_cost:.4g}", metric.name: f"{score:.4f}"})
+                bar.set_postfix({"cost": f"{mean_cost:.4g}", metric.name: f"{score:.4f}"}, refresh=False)
     except KeyboardInterrupt:
         interrupted = True
     finally:
