@@ -15,9 +15,8 @@ import pandas as pd
 
 from .. import plotting
 from ..stack import sae_stack_pretrain
-from .common import (TrainResult, add_common_args, add_mnist_args, add_option_arg, classification_outputs,
-                     open_mnist_demo, option_flags, positive_int, save_network, stop_message, train_best_on_validation,
-                     write_history)
+from .common import (TrainResult, add_option_arg, classification_outputs, mnist_parser, open_mnist_demo,
+                     option_flags, positive_int, save_network, stop_message, train_best_on_validation, write_history)
 from .mnist import COURSE_SIZES, add_network_args, course_network, network_options
 
 NAME = "test_for_autoencoder"
@@ -34,12 +33,9 @@ def _sizes(text: str) -> list[int]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{NAME}.py", description="The course's test_for_autoencoder.m: pretrain the MNIST network layer by "
-        "layer with sparse autoencoders, fine-tune it, and compare its test accuracy with the same network "
-        "trained from random initialisation for the same number of epochs.")
-    add_common_args(parser, name=NAME, epochs=5)
-    add_mnist_args(parser)
+    parser = mnist_parser(NAME, "The course's test_for_autoencoder.m: pretrain the MNIST network layer by layer "
+                          "with sparse autoencoders, fine-tune it, and compare its test accuracy with the same "
+                          "network trained from random initialisation for the same number of epochs.", epochs=5)
     add_network_args(parser)
     parser.add_argument("--sizes", type=_sizes, default=list(COURSE_SIZES), metavar="N,N,...",
                         help="layer sizes, input first (default 784,400,169,49,10)")

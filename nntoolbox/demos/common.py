@@ -31,8 +31,8 @@ DEFAULT_MNIST_DIR = "data/mnist"
 __all__ = [
     "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "RECONSTRUCTION_MSE", "Split", "TrainResult",
     "add_common_args", "add_mnist_args", "add_option_arg", "classification_outputs", "load_demo_mnist",
-    "load_mnist_or_exit", "open_mnist_demo", "option_flags", "option_pair", "prepare_out_dir", "save_network",
-    "stop_message", "train_best_on_validation", "write_history",
+    "load_mnist_or_exit", "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "prepare_out_dir",
+    "save_network", "stop_message", "train_best_on_validation", "write_history",
 ]
 
 
@@ -114,6 +114,13 @@ def add_mnist_args(parser: argparse.ArgumentParser, train_size: int = 8000) -> a
                         help="when the data has only one split (e.g. only the t10k files): use N of its "
                         f"images for training (incl. validation) and the rest as the test set (default {train_size})")
     return parser
+
+
+def mnist_parser(name: str, description: str, epochs: int) -> argparse.ArgumentParser:
+    """Argument parser of the MNIST demo script ``<name>.py``, with the common and MNIST flags."""
+    parser = argparse.ArgumentParser(prog=f"{name}.py", description=description)
+    add_common_args(parser, name=name, epochs=epochs)
+    return add_mnist_args(parser)
 
 
 def prepare_out_dir(path: str | Path) -> Path:

@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 from ..create import nn_create
 from ..network import Network
-from .common import (add_common_args, add_mnist_args, add_option_arg, classification_outputs, open_mnist_demo,
-                     option_flags, save_network, stop_message, train_best_on_validation, write_history)
+from .common import (add_option_arg, classification_outputs, mnist_parser, open_mnist_demo, option_flags,
+                     save_network, stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_NN"
 COURSE_SIZES = (784, 400, 169, 49, 10)
@@ -50,11 +50,9 @@ def add_network_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{NAME}.py", description="The course's test_for_NN.m: train the [784,400,169,49,10] sigmoid/BN/"
-        "Adam/cross-entropy MNIST network, keep the best epoch on validation, test it, save plots and network.")
-    add_common_args(parser, name=NAME, epochs=10)
-    add_mnist_args(parser)
+    parser = mnist_parser(NAME, "The course's test_for_NN.m: train the [784,400,169,49,10] sigmoid/BN/Adam/"
+                          "cross-entropy MNIST network, keep the best epoch on validation, test it, save plots and "
+                          "network.", epochs=10)
     add_network_args(parser)
     parser.add_argument("--max-misclassified", type=int, default=36, metavar="N",
                         help="misclassified test digits to draw (default 36; 0: no figure)")

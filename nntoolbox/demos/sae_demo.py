@@ -15,8 +15,8 @@ from .. import plotting
 from ..network import Network
 from ..predict import nn_predict
 from ..sae import sae_create, sae_train
-from .common import (RECONSTRUCTION_MSE, add_common_args, add_mnist_args, add_option_arg, open_mnist_demo,
-                     option_flags, save_network, stop_message, train_best_on_validation, write_history)
+from .common import (RECONSTRUCTION_MSE, add_option_arg, mnist_parser, open_mnist_demo, option_flags, save_network,
+                     stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_SAE"
 
@@ -26,11 +26,8 @@ def _sae_epoch(sae: Network, option: Any, x: np.ndarray, _y: Any) -> Network:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=f"{NAME}.py", description="The course's test_for_SAE.m: train a sparse autoencoder "
-        "sae_create([784,HIDDEN]) on MNIST; save its weight image, reconstructions, cost curve and the network.")
-    add_common_args(parser, name=NAME, epochs=5)
-    add_mnist_args(parser)
+    parser = mnist_parser(NAME, "The course's test_for_SAE.m: train a sparse autoencoder sae_create([784,HIDDEN]) "
+                          "on MNIST; save its weight image, reconstructions, cost curve and the network.", epochs=5)
     parser.add_argument("--hidden", type=int, default=196, help="hidden units (default 196, a 14x14 grid)")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="step size (default: sae_create's, as the course)")
