@@ -6,15 +6,16 @@ masks without sharing a random-number stream.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from . import njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-@numba.njit(cache=True)
+@njit
 def keep_unit(seed: np.uint64, step: np.int64, layer: np.int64, index: np.int64, p: float) -> bool:
     """True when the unit is kept: a uniform draw in [0, 1) below ``p``."""
     x = np.uint64(seed) + np.uint64(step) * _GOLDEN + np.uint64(layer) * _M1 + np.uint64(index) * _M2
@@ -24,7 +25,7 @@ def keep_unit(seed: np.uint64, step: np.int64, layer: np.int64, index: np.int64,
     return (x >> np.uint64(11)) * (1.0 / 9007199254740992.0) < p
 
 
-@numba.njit(cache=True)
+@njit
 def _fill_mask(out: np.ndarray, seed: np.uint64, step: np.int64, layer: np.int64, p: float) -> None:
     units, m = out.shape
     for u in range(units):

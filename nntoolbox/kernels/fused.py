@@ -15,7 +15,6 @@ run both paths against the course's reference runs.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from ..batchnorm import COURSE_EPS, STANDARD_EPS, STANDARD_MOMENTUM
@@ -23,6 +22,7 @@ from ..forward import ce_factor, uses_dropout
 from ..functions import ACT_CODES, BN_CODES, LOG_FLOOR, OBJ_CODES
 from ..network import Network, n_layers
 from ..optimizers import OPTIMIZERS
+from . import njit
 from .dropout import keep_unit
 from .optim import ADAM, apply_update
 
@@ -39,7 +39,7 @@ F_LR, F_RHO, F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(7)
 S_VECNUM, S_ADAMTIME, S_DROPSTEP = range(3)
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@njit(inline="always")
 def _activate(code: int, z: np.ndarray) -> None:
     """In place, on an ``m x units`` block."""
     m, n = z.shape
@@ -69,7 +69,7 @@ def _activate(code: int, z: np.ndarray) -> None:
                 z[s, j] = z[s, j] / tot
 
 
-@numba.njit(cache=True, error_model="numpy", inline="always")
+@njit(inline="always")
 def _derivative(code: int, a: float) -> float:
     """f'(z) written in terms of a = f(z) (hidden activations)."""
     if code == SIGMOID:
@@ -79,7 +79,7 @@ def _derivative(code: int, a: float) -> float:
     return 1.0 if a > 0 else 0.0
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd, tmp):
     """z = BN(a_prev W' + b) for one layer; returns the updated shared counter vecNum.
 
@@ -141,7 +141,7 @@ def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd,
     return vecnum + m if bn == BN_COURSE else vecnum
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp):
     """Gamma/Beta gradients and theta below the normalisation (in place)."""
     m, h = theta.shape
@@ -178,12 +178,12 @@ def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp):
                 theta[s, j] = sc[j] * (theta[s, j] - bt[j] - xhat[s, j] * gt[j])
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def _block(buf, off, m, n):
     return buf[off:off + m * n].reshape(m, n)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
            iopt, fopt, scal, costs, seed):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers."""
@@ -331,7 +331,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         apply_update(params, grads, state, iopt[I_METHOD], lr, rho, t, iopt[I_ADAM_TEXTBOOK] == 1)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def _predict(X, sizes, lay, params, stats, ioff, iopt, out):
     """Inference forward pass in blocks of rows (stored BN statistics, no dropout)."""
     L = sizes.shape[0] - 1

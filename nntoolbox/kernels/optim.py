@@ -7,14 +7,15 @@ the results match the course to the last bits.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
+
+from . import njit
 
 SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
 ADAM_RHO1, ADAM_RHO2 = 0.9, 0.999
 
 
-@numba.njit(cache=True, error_model="numpy")
+@njit
 def apply_update(p: np.ndarray, g: np.ndarray, state: np.ndarray, method: int, lr: float,
                  rho: float, t: float, adam_textbook: bool) -> None:
     """Update ``p`` in place from gradient ``g``; ``state`` rows are the method's slots
