@@ -147,10 +147,11 @@ def sync_buffers(nn: Network) -> None:
 def copy_network(nn: Network) -> Network:
     """Deep copy whose per-layer arrays are views into its own new buffers."""
     sync_buffers(nn)
-    buffers = ("_params", "_grads", "_state", "_bnstats", "_rng", "_owned")
+    # buffers and their per-layer views are rebuilt below, not copied one array at a time
+    skip = {"_params", "_grads", "_state", "_bnstats", "_rng", "_owned", *nn["_owned"]}
     out = Network()
     for k, v in nn.items():
-        if k in buffers:
+        if k in skip:
             continue
         if isinstance(v, np.ndarray):
             out[k] = v.copy()

@@ -26,8 +26,8 @@ from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..train import ENGINES
 from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
-                     positive_int,
-                     prepare_out_dir, save_network, stop_message, train_best_on_validation, write_history)
+                     positive_int, prepare_out_dir, save_network, stop_message, train_best_on_validation,
+                     write_history)
 
 NAME = "nn_testChess"
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
