@@ -203,7 +203,7 @@ def test_learning_rate_must_be_finite(lr):
     ("batch normalization", 2, r"'batch normalization' must be 0 or 1"),
     ("batch normalization", "yes", r"'batch normalization' must be 0 or 1"),
     ("dtype", "int32", r"'dtype' must be float64 or float32"),
-    ("seed", 1.5, r"'seed' must be an int seed"),
+    ("seed", 1.5, r"'seed' must be a non-negative int seed"),
 ])
 def test_other_invalid_option_values(name, value, message):
     with pytest.raises((ValueError, TypeError), match=message):
