@@ -217,7 +217,9 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     check_trainable(nn, int(np.min(np.diff(bounds))), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
     val = _Validation(nn, opt.validation) if opt.validation is not None else None
     work = nn.copy()
-    orders = batch_orders(opt, make_rng(opt.rng) if opt.rng is not None else work._rng, m)
+    own_rng = opt.rng is None  # the network's own batch-order stream advances with it
+    gen = work._generator() if own_rng else make_rng(opt.rng)
+    orders = batch_orders(opt, gen, m)
     if training_engine(work, opt.engine) == "fused":
         from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
         run_epoch: Callable = fused_epoch
@@ -241,6 +243,8 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
         for epoch in epochs:
             advance_epoch(work)  # the course's AdamTime counts epochs
             perm = next(orders)
+            if own_rng:
+                work._rng_state = gen.bit_generator.state
             t0 = time.perf_counter()
             c = run_epoch(work, x, y, perm, bounds)
             seconds = time.perf_counter() - t0

@@ -29,7 +29,7 @@ def state(nn) -> tuple:
     b = nn._buf
     return (b.params.copy(), b.grads.copy(), b.state.copy(), None if b.stats is None else b.stats.copy(),
             np.array(nn.cost), nn.get("AdamTime"), nn.get("vecNum"), nn._dropout_step,
-            nn._rng.bit_generator.state["state"]["state"])
+            nn._rng_state["state"]["state"])
 
 
 def assert_same_state(a: tuple, b: tuple) -> None:
