@@ -192,3 +192,24 @@ def test_bad_activation_registrations():
         nn_create([3, 2], active_function="bad_b")
     with pytest.raises(ValueError, match="unknown value 'linear'"):
         nn_create([3, 4, 2], active_function="linear")  # an output function only
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_new_functions_and_methods_agree_between_engines(dtype):
+    x, y = _data()
+    for method in ("Nesterov", "RMSProp_Nesterov", "TestAdam"):
+        nn = nn_create([5, 6, 2], active_function="leaky_relu", output_function="linear", optimization_method=method,
+                       learning_rate=0.01, batch_normalization=1, dtype=dtype, seed=4)
+        a, b = (nn_train(nn, {"batch_size": 10, "iteration": 2, "rng": 1, "engine": e}, x, y) for e in ENGINES)
+        assert a._buf.params.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a._buf.params, b._buf.params, rtol=1e-9 if dtype == "float64" else 1e-4,
+                                   atol=1e-12 if dtype == "float64" else 1e-5, err_msg=method)
+
+
+def test_linear_decoder_autoencoder_trains_in_both_engines():
+    from nntoolbox import sae_create, sae_train
+    x = np.random.default_rng(0).uniform(0, 1, (40, 8))
+    sae = sae_create([8, 4], output_function="linear", learning_rate=0.1, seed=0)
+    a, b = (sae_train(sae, {"batch_size": 10, "iteration": 3, "rng": 2, "engine": e}, x) for e in ENGINES)
+    np.testing.assert_allclose(a._buf.params, b._buf.params, rtol=1e-10)
+    assert a.cost[-1] < a.cost[0]
