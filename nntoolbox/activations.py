@@ -138,7 +138,7 @@ def _add(entry: Activation) -> Activation:
 def register_activation(name: str, f: Callable[[float], float], df: Callable[[float], float], *,
                         range: tuple[float, float] = (-INF, INF), hidden: bool = True, output: bool = True,
                         numpy_f: Callable[[Array], Array] | None = None,
-                        numpy_df: Callable[[Array], Array] | None = None) -> Activation:
+                        numpy_df: Callable[[Array], Array] | None = None, _check: bool = True) -> Activation:
     """Register an activation ``name`` for ``nn_create(..., 'active function', name)`` / ``'output function'``.
 
     ``f(z)`` and ``df(a)`` are scalar functions Numba can compile, ``df`` being
@@ -157,7 +157,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
         raise ValueError(f"register_activation({name!r}): hidden and output cannot both be False")
     lo_hi = _check_range(name, range)
     sf, sdf = _njit_scalar(f, f"register_activation({name!r}): f"), _njit_scalar(df, f"register_activation({name!r}): df")
-    for what, fn in (("f", sf), ("df", sdf)):
+    for what, fn in (("f", sf), ("df", sdf)) if _check else ():  # built-ins: compiled on first use, not at import
         try:
             value = fn(0.5)
         except Exception as e:  # noqa: BLE001 - Numba typing errors come in many classes
@@ -204,16 +204,16 @@ def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
 
 # ------------------------------------------------------------------------------ built-ins
 register_activation("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z)), lambda a: a * (1 - a), range=(0, 1),
-                    numpy_f=expit, numpy_df=lambda a: a * (1 - a))
+                    numpy_f=expit, numpy_df=lambda a: a * (1 - a), _check=False)
 register_activation("tanh", lambda z: np.tanh(z), lambda a: 1 - a ** 2, range=(-1, 1), numpy_f=np.tanh,
-                    numpy_df=lambda a: 1 - a ** 2)
+                    numpy_df=lambda a: 1 - a ** 2, _check=False)
 register_activation("relu", lambda z: z if z > 0 else 0.0, lambda a: 1.0 if a > 0 else 0.0, range=(0, INF),
-                    numpy_f=lambda z: np.maximum(z, 0), numpy_df=lambda a: (a > 0).astype(a.dtype))
+                    numpy_f=lambda z: np.maximum(z, 0), numpy_df=lambda a: (a > 0).astype(a.dtype), _check=False)
 # slope 0.01 below 0; a < 0 exactly when z < 0, so the derivative can be read from the output
 register_activation("leaky_relu", lambda z: z if z > 0 else 0.01 * z, lambda a: 1.0 if a > 0 else 0.01,
                     numpy_f=lambda z: np.where(z > 0, z, 0.01 * z),
-                    numpy_df=lambda a: np.where(a > 0, 1.0, 0.01).astype(a.dtype))
+                    numpy_df=lambda a: np.where(a > 0, 1.0, 0.01).astype(a.dtype), _check=False)
 # MATLAB purelin: regression outputs and linear-decoder autoencoders
 register_activation("linear", lambda z: z, lambda a: 1.0, hidden=False, numpy_f=lambda z: z,
-                    numpy_df=np.ones_like)
+                    numpy_df=np.ones_like, _check=False)
 _add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernels))

@@ -183,7 +183,7 @@ def _smoke_test(entry: Optimizer) -> None:
 def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = (),
                        hyper: Mapping[str, Any] | None = None, lookahead: Callable | None = None,
                        time: Any = None, doc: str = "", _gamma_one: str | None = None,
-                       _extra: Callable[[Network], Sequence[float]] | None = None) -> Optimizer:
+                       _extra: Callable[[Network], Sequence[float]] | None = None, _check: bool = True) -> Optimizer:
     """Add optimizer ``name`` for ``nn_create(..., 'optimization method', name)``, in both engines.
 
     ``update(p, g, state, hyper, t)``: in place on the flat parameters ``p`` and
@@ -212,7 +212,8 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
     jit = _is_jit(update) and (lookahead is None or _is_jit(lookahead))
     entry = Optimizer(name, update, _check_slots(name, slots), _hyper_options(name, hyper), lookahead, time, doc,
                       jit, _gamma_one, _extra)
-    _smoke_test(entry)
+    if _check:  # the built-ins are compiled on first use, not at import
+        _smoke_test(entry)
     for key, opt in entry.hyper.items():
         OPTIONS.setdefault(key, opt)
         _SHARED.add(key)
@@ -314,15 +315,15 @@ def nn_applygradient(nn: Network) -> Network:
 
 
 # ------------------------------------------------------------------------------- built-ins
-register_optimizer("normal", optim.sgd, doc="W -= lr*g")
+register_optimizer("normal", optim.sgd, doc="W -= lr*g", _check=False)
 register_optimizer("Momentum", optim.momentum, slots=("v",), hyper={"momentum": OPTIONS["momentum"]},
-                   doc="v = momentum*v - lr*g; W += v (course momentum 0.1)", _gamma_one="v")
-register_optimizer("AdaGrad", optim.adagrad, slots=("r",), doc="r += g^2; W -= lr*g/(sqrt(r)+0.001)")
+                   doc="v = momentum*v - lr*g; W += v (course momentum 0.1)", _gamma_one="v", _check=False)
+register_optimizer("AdaGrad", optim.adagrad, slots=("r",), doc="r += g^2; W -= lr*g/(sqrt(r)+0.001)", _check=False)
 register_optimizer("RMSProp", optim.rmsprop, slots=("r",),
                    hyper={"rho": number_option(0.9, 0, 1, hi_open=True, doc="RMSProp's decay rate rho (course 0.9)")},
-                   doc="r = rho*r + (1-rho)*g^2; W -= lr*g/(sqrt(r)+0.001)")
+                   doc="r = rho*r + (1-rho)*g^2; W -= lr*g/(sqrt(r)+0.001)", _check=False)
 register_optimizer("Adam", optim.adam, slots=("s", "r"), doc="rho1 0.9, rho2 0.999; course: sqrt(r_hat+1e-5)",
                    time=lambda nn: "epoch" if nn["adam"] == "course" else "update", _gamma_one="s",
-                   _extra=lambda nn: (float(nn["adam"] == "textbook"),))
+                   _extra=lambda nn: (float(nn["adam"] == "textbook"),), _check=False)
 
 from . import nesterov  # noqa: E402,F401 - registered with the public mechanism, after the built-ins
