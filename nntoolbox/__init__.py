@@ -12,11 +12,12 @@ from .network import Network
 from .optimizers import nn_applygradient, register_optimizer
 from .predict import nn_predict, nn_test
 from .sae import sae_create, sae_train
+from .threads import blas_threads, set_blas_threads
 from .train import TrainOptions, nn_train
 
 __all__ = [
     "Network", "TrainOptions", "nn_applygradient", "nn_backpropagation", "nn_create", "nn_forward",
-    "nn_predict", "nn_test", "nn_train", "one_hot", "register_activation", "register_optimizer", "sae_create",
-    "sae_train",
+    "blas_threads", "nn_predict", "nn_test", "nn_train", "one_hot", "register_activation", "register_optimizer",
+    "sae_create", "sae_train", "set_blas_threads",
 ]
 __version__ = "0.1.0"

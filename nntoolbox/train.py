@@ -18,6 +18,7 @@ from .functions import data_cost
 from .network import Network, _readonly
 from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
+from .threads import limited_blas
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
@@ -208,6 +209,11 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     stops at the end of the last complete epoch, ``nn.diverged`` /
     ``nn.interrupted`` is set, and a warning says so.
     """
+    with limited_blas():  # BLAS threads inside training: see nntoolbox.threads
+        return _nn_train(nn, option, train_x, train_y)
+
+
+def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     opt = parse_train_options(option)
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
@@ -228,11 +234,11 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     work._fields["diverged"] = work._fields["interrupted"] = False
     first = len(work._hist.get("epoch", ())) + 1
     epochs = range(first, first + opt.iteration)
-    last = epochs[-1]
     bar = None
     if opt.progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
         epochs = bar = tqdm(epochs, desc=opt.progress if isinstance(opt.progress, str) else "nn_train", unit="epoch")
+    last = first + opt.iteration - 1
     costs: list[np.ndarray] = []
     rows: list[dict[str, float]] = []
     # the network after the last complete epoch (copied on use) and its count of pending epochs; the
