@@ -7,7 +7,7 @@ writes ``a.*(1-a)`` -- that Numba can compile (``math``/``numpy`` scalar
 operations, ``if``/``else``; plain Python or ``numba.njit``).  From them:
 
 * the fused engine gets two ``numba.cfunc`` block kernels per dtype,
-  ``f_block(z, n)`` (in place over a flat ``m*n`` block) and
+  ``f_block(z, n)`` (in place over a flat ``n x m`` block: n units by m samples) and
   ``df_block(a, t)`` (``t *= df(a)``), called once per layer and batch through
   first-class function pointers, so one compiled epoch kernel (cached on disk)
   serves every activation; the block loops themselves are compiled per
@@ -47,7 +47,8 @@ def _nbtype(dtype: Any) -> types.Type:
 
 
 def block_signatures(dtype: Any) -> tuple[types.Signature, types.Signature]:
-    """Signatures of the kernel forms: ``f_block(z, n)`` and ``df_block(a, t)`` on flat contiguous blocks."""
+    """Signatures of the kernel forms: ``f_block(z, n)`` and ``df_block(a, t)`` on flat contiguous blocks
+    (``n`` units x m samples, unit-major)."""
     a = _nbtype(dtype)[::1]
     return types.void(a, types.int64), types.void(a, a)
 
@@ -61,7 +62,7 @@ class Activation:
     range: tuple[float, float]
     hidden: bool  # usable as 'active function'
     output: bool  # usable as 'output function'
-    kind: str  # ELEMENTWISE or SOFTMAX (row-wise; its output rule is the softmax Jacobian)
+    kind: str  # ELEMENTWISE or SOFTMAX (per sample; its output rule is the softmax Jacobian)
     make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
     _kernels: dict = field(default_factory=dict)
 
@@ -95,7 +96,7 @@ def _scalar_block_kernels(f: Any, df: Any) -> Callable[[Any], tuple[Any, Any]]:
     def make(dtype: Any) -> tuple[Any, Any]:
         sig_f, sig_df = block_signatures(dtype)
 
-        def f_block(z, n):  # noqa: ARG001 - n (units per row) matters to row-wise functions only
+        def f_block(z, n):  # noqa: ARG001 - n (units) matters to per-sample functions (softmax) only
             for i in range(z.shape[0]):
                 z[i] = f(z[i])
 
@@ -177,19 +178,19 @@ def softmax(z: Array) -> Array:
     return e / e.sum(axis=0, keepdims=True)
 
 
-def _softmax_rows(z, n):
-    """Kernel form: softmax over each row of ``n`` units (rows = samples), max subtracted."""
-    for s in range(z.shape[0] // n):
-        row = z[s * n:(s + 1) * n]
-        mx = row[0]
+def _softmax_columns(z, n):
+    """Kernel form: softmax over each column of a flat ``n x m`` block (units x samples), max subtracted."""
+    m = z.shape[0] // n
+    for s in range(m):
+        mx = z[s]
         for j in range(1, n):
-            mx = max(mx, row[j])
+            mx = max(mx, z[j * m + s])
         tot = 0.0
         for j in range(n):
-            row[j] = np.exp(row[j] - mx)
-            tot += row[j]
+            z[j * m + s] = np.exp(z[j * m + s] - mx)
+            tot += z[j * m + s]
         for j in range(n):
-            row[j] = row[j] / tot
+            z[j * m + s] = z[j * m + s] / tot
 
 
 def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
@@ -198,7 +199,7 @@ def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule
 
 def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
     sig_f, sig_df = block_signatures(dtype)
-    return (numba.cfunc(sig_f, cache=True, error_model="numpy")(_softmax_rows),
+    return (numba.cfunc(sig_f, cache=True, error_model="numpy")(_softmax_columns),
             numba.cfunc(sig_df, cache=True)(_no_derivative))
 
 

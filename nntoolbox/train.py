@@ -254,7 +254,10 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
             t0 = time.perf_counter()
             c = run_epoch(work, x, y, perm, bounds)
             seconds = time.perf_counter() - t0
-            if not (np.all(np.isfinite(c)) and np.all(np.isfinite(work._buf.params))):
+            # a square that overflows counts as diverged too (the fused kernel skips the L2 sum, which
+            # used to catch it, when weight decay is 0)
+            p = work._buf.params
+            if not (np.all(np.isfinite(c)) and np.isfinite(np.dot(p, p))):
                 work = good[0].copy()
                 work._fields["diverged"], work._fields["interrupted"] = True, False
                 warnings.warn(
