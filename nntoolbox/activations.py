@@ -34,6 +34,7 @@ import numpy as np
 from numba import types
 from scipy.special import expit
 
+from .kernels import FirstClass
 from .options import NAMES
 
 Array = np.ndarray
@@ -70,7 +71,7 @@ class Activation:
         """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
         key = np.dtype(dtype).name
         if key not in self._kernels:
-            self._kernels[key] = self.make_kernels(dtype)
+            self._kernels[key] = tuple(FirstClass(k) for k in self.make_kernels(dtype))
         return self._kernels[key]
 
 

@@ -42,7 +42,7 @@ import numpy as np
 from numba import types
 
 from . import activations as _activations  # noqa: F401 - registers the activations nn_create checks against
-from .kernels import optim
+from .kernels import FirstClass, optim
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
 
@@ -109,8 +109,8 @@ class Optimizer:
         key = np.dtype(dtype).name
         if key not in self._kernels:
             look = self.lookahead or optim.no_lookahead
-            self._kernels[key] = (_cfunc(self.update, update_signature(dtype)),
-                                  _cfunc(look, lookahead_signature(dtype)))
+            self._kernels[key] = (FirstClass(_cfunc(self.update, update_signature(dtype))),
+                                  FirstClass(_cfunc(look, lookahead_signature(dtype))))
         return self._kernels[key]
 
 

@@ -55,6 +55,14 @@ def _limit(n: int) -> Iterator[None]:
     if _controller is None:
         import scipy.linalg  # noqa: F401, PLC0415 - loads the BLAS that the Numba kernels call
         from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - inspects the loaded libraries
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=n, user_api="blas"):
+        _controller = ThreadpoolController().select(user_api="blas").lib_controllers
+    # threadpoolctl's limit() costs ~10 us (a tenth of a chess nn_test); the libraries' own getters and
+    # setters ~1 us, and nothing is set when the count is already n
+    changed = [(lib, old) for lib in _controller if (old := lib.get_num_threads()) != n]
+    for lib, _ in changed:
+        lib.set_num_threads(n)
+    try:
         yield
+    finally:
+        for lib, old in changed:
+            lib.set_num_threads(old)

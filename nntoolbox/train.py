@@ -257,7 +257,9 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
             # a square that overflows counts as diverged too (the fused kernel skips the L2 sum, which
             # used to catch it, when weight decay is 0)
             p = work._buf.params
-            if not (np.all(np.isfinite(c)) and np.isfinite(np.dot(p, p))):
+            with np.errstate(over="ignore"):
+                finite = np.all(np.isfinite(c)) and np.isfinite(np.dot(p, p))
+            if not finite:
                 work = good[0].copy()
                 work._fields["diverged"], work._fields["interrupted"] = True, False
                 warnings.warn(

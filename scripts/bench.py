@@ -2,12 +2,20 @@
 path vs PyTorch CPU (when installed: ``pip install torch==2.13.0``), on the same
 data and the same network, in one run.  A benchmark, not a test.
 
-    python scripts/bench.py            # all three workloads
+BLAS (and PyTorch) threads are pinned (``--threads``, default 1); the engines
+run alternately, epoch by epoch, so machine load hits them alike; times are
+medians of thread CPU time (``time.thread_time``: other processes on a loaded
+machine do not count) unless ``--wall``.  The MNIST-size rows are compared to
+the GEMM floor: the same matrix products alone, through the BLAS the kernels
+call.
+
+    python scripts/bench.py            # all workloads, float64 and float32
     python scripts/bench.py --quick    # fewer epochs
 """
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import time
 from typing import Callable
@@ -17,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 import nntoolbox as nt
+from threadpoolctl import threadpool_info, threadpool_limits
 
 try:  # optional: only for the comparison
     import torch
@@ -24,14 +33,11 @@ except ImportError:  # pragma: no cover - depends on the machine
     torch = None
 
 
+CLOCK = time.thread_time  # --wall: time.perf_counter
+
+
 def _median_ms(fn: Callable[[], None], repeats: int) -> float:
-    fn()  # warm-up (compiles / loads the cached kernels)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
+    return _interleaved_ms({"": fn}, repeats)[""]
 
 
 def _onehot(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -62,9 +68,9 @@ def _interleaved_ms(fns: dict[str, Callable[[], None]], repeats: int) -> dict[st
         fn()  # warm-up
     for _ in range(repeats):
         for k, fn in fns.items():
-            t = time.perf_counter()
+            t = CLOCK()
             fn()
-            times[k].append(time.perf_counter() - t)
+            times[k].append(CLOCK() - t)
     return {k: 1e3 * statistics.median(v) for k, v in times.items()}
 
 
@@ -78,11 +84,11 @@ def _torch_mlp(sizes: list[int], act: str, bn: bool):
             layers.append(torch.nn.BatchNorm1d(sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(acts[act]())
-    return torch.nn.Sequential(*layers).double()
+    return torch.nn.Sequential(*layers)
 
 
 def _torch_classifier_epoch(sizes, act, lr, x, y, vx, vy, batch):
-    model = _torch_mlp(sizes, act, bn=True)
+    model = _torch_mlp(sizes, act, bn=True).to(torch.float64 if x.dtype == np.float64 else torch.float32)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     X, Y = torch.from_numpy(x), torch.from_numpy(y.argmax(1))
     VX = torch.from_numpy(vx) if vx is not None else None
@@ -125,89 +131,169 @@ def _torch_sae_epoch(n_vis, n_hid, lr, x, batch, rho=0.03, beta=3.0):
     return epoch
 
 
+# ---------------------------------------------------------------- GEMM floor
+@numba.njit(cache=True)
+def _gemms(sizes, ws, acts, ths, grads, n_batches):
+    """The matrix products of n_batches training batches alone (forward, weight gradient, theta below)."""
+    for _ in range(n_batches):
+        for k in range(len(sizes) - 1):
+            np.dot(ws[k], acts[k], acts[k + 1])
+        for k in range(len(sizes) - 2, -1, -1):
+            np.dot(ths[k + 1], acts[k].T, grads[k])
+            if k > 0:
+                np.dot(ws[k].T, ths[k + 1], ths[k])
+
+
+def _gemm_floor(sizes: list[int], batch: int, n_batches: int, dtype: type) -> Callable[[], None]:
+    rng = np.random.default_rng(0)
+    ws = numba.typed.List([rng.random((sizes[k + 1], sizes[k])).astype(dtype) for k in range(len(sizes) - 1)])
+    acts = numba.typed.List([rng.random((n, batch)).astype(dtype) for n in sizes])
+    ths = numba.typed.List([rng.random((n, batch)).astype(dtype) for n in sizes])
+    grads = numba.typed.List([np.empty_like(w) for w in ws])
+    sz = np.array(sizes)
+    return lambda: _gemms(sz, ws, acts, ths, grads, n_batches)
+
+
 # ---------------------------------------------------------------- workloads
 def _nn_epoch(nn, engine, x, y, vx, vy, batch):
+    """One epoch as the demos run it: ``nn = nn_train(...)``, then ``nn_test`` on the validation rows."""
+    state = {"nn": nn}
+
     def epoch():
-        nt.nn_train(nn, {"batch_size": batch, "iteration": 1, "engine": engine}, x, y)
+        state["nn"] = nt.nn_train(state["nn"], {"batch_size": batch, "iteration": 1, "engine": engine}, x, y)
         if vx is not None:
-            nt.nn_test(nn, vx, vy)
+            nt.nn_test(state["nn"], vx, vy)
     return epoch
+
+
+def _chess_net(method: str = "Adam", dtype: str = "float64"):
+    nn = nt.nn_create(CHESS, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
+                      "optimization method", method, "objective function", "Cross Entropy", seed=1)
+    nn.dtype = dtype
+    return nn
+
+
+def _mnist_net(dtype: str = "float64"):
+    nn = nt.nn_create(MNIST, "active function", "sigmoid", "learning rate", 0.01, "batch normalization", 1,
+                      "optimization method", "Adam", "objective function", "Cross Entropy", seed=1)
+    nn.dtype = dtype
+    return nn
+
+
+CHESS = [6] + [10] * 10 + [2]
+MNIST = [784, 400, 169, 49, 10]
+TARGETS = {"chess float64": ("ms", 2.0), "chess float32": ("ms", 1.3),
+           "MNIST-size float64": ("floor", 1.3), "MNIST-size float32": ("floor", 1.5)}
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     rows = []
 
-    def bench(name, make_nn, engines, x, y, vx, vy, torch_epoch, repeats):
-        res = {"workload": name}
-        for engine in engines:
-            res[f"{engine} ms"] = _median_ms(_nn_epoch(make_nn(), engine, x, y, vx, vy, 100), repeats[engine])
-        if torch is not None:
-            res["torch ms"] = _median_ms(torch_epoch, repeats["fused"])
+    def report(res):
         rows.append(res)
-        print(res, flush=True)
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()}, flush=True)
 
+    def bench(name, fns, repeats, floor=None):
+        ms = _interleaved_ms(fns, repeats)
+        res = {"workload": name, **{f"{k} ms": v for k, v in ms.items()}}
+        if floor is not None:
+            res["GEMM floor ms"] = floor
+            res["fused / floor"] = ms["fused"] / floor
+        if "torch" in ms:
+            res["torch / fused"] = ms["torch"] / ms["fused"]
+        key = next((k for k in TARGETS if name.startswith(k)), None)
+        if key:
+            what, target = TARGETS[key]
+            value = ms["fused"] if what == "ms" else res["fused / floor"]
+            res["target"] = f"{'<=' if what == 'ms' else 'floor x <='} {target}: {'met' if value <= target else 'NOT met'}"
+        report(res)
+
+    r_chess = 30 if not args.quick else 10
+    r_mnist = 3 if not args.quick else 1
     # (a) the chess course network: 4,208 training + 1,402 validation rows per epoch
-    cx, cy = rng.standard_normal((4208, 6)), _onehot(rng, 4208, 2)
-    cvx, cvy = rng.standard_normal((1402, 6)), _onehot(rng, 1402, 2)
-    chess = [6] + [10] * 10 + [2]
-    bench("chess 6-10x10-2 relu BN Adam CE", lambda: nt.nn_create(
-        chess, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
-        "optimization method", "Adam", "objective function", "Cross Entropy", seed=1),
-        ("fused", "stepwise"), cx, cy, cvx, cvy,
-        _torch_classifier_epoch(chess, "relu", 0.005, cx, cy, cvx, cvy, 100) if torch else None,
-        {"fused": 30 if not args.quick else 10, "stepwise": 5 if not args.quick else 2})
+    for dtype in ("float64", "float32"):
+        cx, cy = rng.standard_normal((4208, 6)).astype(dtype), _onehot(rng, 4208, 2).astype(dtype)
+        cvx, cvy = rng.standard_normal((1402, 6)).astype(dtype), _onehot(rng, 1402, 2).astype(dtype)
+        fns = {"fused": _nn_epoch(_chess_net(dtype=dtype), "fused", cx, cy, cvx, cvy, 100),
+               "stepwise": _nn_epoch(_chess_net(dtype=dtype), "stepwise", cx, cy, cvx, cvy, 100)}
+        if torch is not None:
+            fns["torch"] = _torch_classifier_epoch(CHESS, "relu", 0.005, cx, cy, cvx, cvy, 100)
+        bench(f"chess {dtype} 6-10x10-2 relu BN Adam CE (train 4208 + test 1402)", fns, r_chess)
 
     # (a') the same network with a user-registered njit Adam vs the built-in, in the fused engine
-    def chess_net(method):
-        return nt.nn_create(chess, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
-                            "optimization method", method, "objective function", "Cross Entropy", seed=1)
-    ms = _interleaved_ms({m: _nn_epoch(chess_net(m), "fused", cx, cy, cvx, cvy, 100) for m in ("Adam", "UserAdam")},
-                         30 if not args.quick else 10)
-    res = {"workload": "chess, user-registered njit Adam (fused)", "fused ms": ms["UserAdam"],
-           "built-in Adam ms": ms["Adam"], "user / built-in": ms["UserAdam"] / ms["Adam"]}
-    rows.append(res)
-    print(res, flush=True)
+    ms = _interleaved_ms({m: _nn_epoch(_chess_net(m), "fused", cx.astype(float), cy.astype(float),
+                                       cvx.astype(float), cvy.astype(float), 100) for m in ("Adam", "UserAdam")},
+                         r_chess)
+    report({"workload": "chess, user-registered njit Adam (fused)", "fused ms": ms["UserAdam"],
+            "built-in Adam ms": ms["Adam"], "user / built-in": ms["UserAdam"] / ms["Adam"]})
 
     # (b) MNIST-sized network on synthetic data of MNIST's shape
     n = args.mnist_rows
-    mx, my = rng.random((n, 784)), _onehot(rng, n, 10)
-    mnist = [784, 400, 169, 49, 10]
-    bench(f"MNIST-size 784-400-169-49-10 sigmoid BN Adam CE ({n} rows)", lambda: nt.nn_create(
-        mnist, "active function", "sigmoid", "learning rate", 0.01, "batch normalization", 1,
-        "optimization method", "Adam", "objective function", "Cross Entropy", seed=1),
-        ("fused", "stepwise"), mx, my, None, None,
-        _torch_classifier_epoch(mnist, "sigmoid", 0.01, mx, my, None, None, 100) if torch else None,
-        {"fused": 3 if not args.quick else 1, "stepwise": 2 if not args.quick else 1})
+    mx64, my = rng.random((n, 784)), _onehot(rng, n, 10)
+    for dtype in ("float64", "float32"):
+        mx, myd = mx64.astype(dtype), my.astype(dtype)
+        fns = {"fused": _nn_epoch(_mnist_net(dtype), "fused", mx, myd, None, None, 100),
+               "stepwise": _nn_epoch(_mnist_net(dtype), "stepwise", mx, myd, None, None, 100)}
+        if torch is not None:
+            fns["torch"] = _torch_classifier_epoch(MNIST, "sigmoid", 0.01, mx, myd, None, None, 100)
+        floor = _median_ms(_gemm_floor(MNIST, 100, n // 100, np.dtype(dtype).type), max(r_mnist, 3))
+        bench(f"MNIST-size {dtype} 784-400-169-49-10 sigmoid BN Adam CE ({n} rows)", fns, r_mnist, floor)
 
     # (c) sparse autoencoder 784-196-784
     def sae_epoch(engine):
         sae = nt.sae_create([784, 196], "learning rate", 0.5, seed=1)
-        return lambda: nt.sae_train(sae, {"batch_size": 100, "iteration": 1, "engine": engine}, mx)
-    res = {"workload": f"sparse AE 784-196-784 sigmoid ({n} rows)"}
-    for engine in ("fused", "stepwise"):
-        res[f"{engine} ms"] = _median_ms(sae_epoch(engine), 3 if not args.quick else 1)
+        return lambda: nt.sae_train(sae, {"batch_size": 100, "iteration": 1, "engine": engine}, mx64)
+    fns = {"fused": sae_epoch("fused"), "stepwise": sae_epoch("stepwise")}
     if torch is not None:
-        res["torch ms"] = _median_ms(_torch_sae_epoch(784, 196, 0.5, mx, 100), 3 if not args.quick else 1)
-    rows.append(res)
-    print(res, flush=True)
+        fns["torch"] = _torch_sae_epoch(784, 196, 0.5, mx64, 100)
+    bench(f"sparse AE 784-196-784 sigmoid ({n} rows)", fns, r_mnist)
+
+    # (d) MNIST's full training set size: 60,000 rows, fused only (time and the process's peak memory)
+    if args.rows60k:
+        bx, by = rng.random((60000, 784)), _onehot(rng, 60000, 10)
+        epoch = _nn_epoch(_mnist_net(), "fused", bx, by, None, None, 100)
+        ms = _median_ms(epoch, 1)
+        floor = _median_ms(_gemm_floor(MNIST, 100, 600, np.float64), 1)
+        report({"workload": "MNIST-size float64, 60000 rows (fused)", "fused ms": ms, "GEMM floor ms": floor,
+                "fused / floor": ms / floor, "data MB": (bx.nbytes + by.nbytes) / 2 ** 20,
+                "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
     df = pd.DataFrame(rows).set_index("workload")
     df["stepwise / fused"] = df["stepwise ms"] / df["fused ms"]
-    if torch is not None:
-        df["torch / fused"] = df["torch ms"] / df["fused ms"]
     return df
+
+
+def _blas_summary() -> str:
+    return "; ".join(f"{i['internal_api']} {i['version']} {i.get('architecture', '?')} kernel, "
+                     f"{i['num_threads']} thread(s) ({i['filepath'].rsplit('/', 1)[-1]})"
+                     for i in threadpool_info() if i["user_api"] == "blas")
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="fewer repeats")
     p.add_argument("--mnist-rows", type=int, default=10000, help="rows of synthetic MNIST-shaped data")
+    p.add_argument("--threads", type=int, default=1, help="BLAS (and PyTorch) threads, pinned for the whole run")
+    p.add_argument("--wall", action="store_true", help="wall-clock times instead of thread CPU time")
+    p.add_argument("--no-60k", dest="rows60k", action="store_false", help="skip the 60,000-row MNIST-size row")
     args = p.parse_args(argv)
-    print(f"numpy {np.__version__}; torch {torch.__version__ if torch else 'not installed (skipped)'}"
-          + (f", {torch.get_num_threads()} threads" if torch else ""))
-    df = run(args)
-    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.float_format", "{:.2f}".format):
+    global CLOCK
+    if args.wall or args.threads > 1:  # thread CPU time would miss the other BLAS threads
+        CLOCK = time.perf_counter
+    import scipy.linalg  # noqa: F401 - loads the BLAS the Numba kernels call, so that it is pinned too
+    nt.set_blas_threads(args.threads)
+    with threadpool_limits(limits=args.threads, user_api="blas"):
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+        print(f"numpy {np.__version__}, numba {numba.__version__}; "
+              f"torch {torch.__version__ if torch else 'not installed (skipped)'}"
+              + (f", {torch.get_num_threads()} thread(s)" if torch else ""))
+        print(f"BLAS: {_blas_summary()}")
+        print(f"times: median {'wall-clock' if args.wall else 'thread CPU'} ms per epoch, engines alternating")
+        df = run(args)
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40,
+                           "display.float_format", "{:.2f}".format):
         print(df)
 
 
