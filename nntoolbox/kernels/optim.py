@@ -56,21 +56,25 @@ def rmsprop(p, g, state, hyper, t):  # noqa: ARG001
 @njit
 def adam(p, g, state, hyper, t):
     """Adam with bias correction at time ``t``; ``hyper[1]`` = 1 for the textbook
-    denominator sqrt(r_hat)+1e-8, 0 for the course's sqrt(r_hat+1e-5)."""
-    lr, textbook = hyper[0], hyper[1] != 0
+    denominator sqrt(r_hat)+1e-8, 0 for the course's sqrt(r_hat+1e-5).  Scalars are cast to
+    the parameters' dtype, so float32 networks update in float32 (float64: the same numbers)."""
+    f = p.dtype.type
+    lr, textbook = f(hyper[0]), hyper[1] != 0
+    rho1, rho2, one_rho1, one_rho2 = f(ADAM_RHO1), f(ADAM_RHO2), f(1 - ADAM_RHO1), f(1 - ADAM_RHO2)
+    eps_out, eps_in = f(1e-8), f(0.00001)
     s = state[0]
     r = state[1]
-    c1 = 1 - ADAM_RHO1 ** t
-    c2 = 1 - ADAM_RHO2 ** t
+    c1 = f(1 - ADAM_RHO1 ** t)
+    c2 = f(1 - ADAM_RHO2 ** t)
     for i in range(p.shape[0]):
-        s[i] = ADAM_RHO1 * s[i] + (1 - ADAM_RHO1) * g[i]
-        r[i] = ADAM_RHO2 * r[i] + (1 - ADAM_RHO2) * (g[i] * g[i])
+        s[i] = rho1 * s[i] + one_rho1 * g[i]
+        r[i] = rho2 * r[i] + one_rho2 * (g[i] * g[i])
         sh = s[i] / c1
         rh = r[i] / c2
         if textbook:
-            p[i] = p[i] - lr * sh / (np.sqrt(rh) + 1e-8)
+            p[i] = p[i] - lr * sh / (np.sqrt(rh) + eps_out)
         else:
-            p[i] = p[i] - lr * sh / np.sqrt(rh + 0.00001)
+            p[i] = p[i] - lr * sh / np.sqrt(rh + eps_in)
 
 
 def no_lookahead(p, state, hyper, out):  # noqa: ARG001 - never called: the kernel's flag skips it
