@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .kernels import njit
 from .network import Network
 
 # Tolerance of "each target row sums to 1" for cross entropy (float32 data rounds).
@@ -112,16 +113,36 @@ def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -
     return x, y
 
 
+@njit
+def _class_rows(y):
+    """Arg-max of each row (the first, as np.argmax), the number of rows whose largest entry is not
+    unique and the first of them: one pass (np.argmax/max along rows of 2 to 10 entries are slow)."""
+    n, k = y.shape
+    labels = np.empty(n, np.int64)
+    ties, first = 0, -1
+    for r in range(n):
+        best, count = 0, 1
+        for j in range(1, k):
+            if y[r, j] > y[r, best]:
+                best, count = j, 1
+            elif y[r, j] == y[r, best]:
+                count += 1
+        labels[r] = best
+        if count > 1:
+            ties += 1
+            if first < 0:
+                first = r
+    return labels, ties, first
+
+
 def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
-    """Class index of each one-hot/score row of ``y``; refuses rows without a single largest entry."""
+    """Class index of each one-hot/score row of ``y`` (finite, validated); refuses rows without a single
+    largest entry."""
     if y.shape[1] < 2:
         raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
                          "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
-    labels = np.argmax(y, axis=1)
-    top = y.max(axis=1, keepdims=True)
-    if np.count_nonzero(y == top) != len(y):  # some row has its largest entry more than once
-        ties = np.count_nonzero(y == top, axis=1) != 1
-        r = int(np.flatnonzero(ties)[0])
+    labels, ties, r = _class_rows(y)
+    if ties:
         raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
-                         f"needs one class (one-hot); {int(ties.sum())} rows are like this")
+                         f"needs one class (one-hot); {ties} rows are like this")
     return labels

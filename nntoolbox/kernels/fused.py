@@ -48,18 +48,42 @@ REASSOC = {"reassoc", "contract"}
 
 
 @njit(fastmath=REASSOC)
-def _dot(x, y):
-    """sum(x .* y) over a row of the batch (reassociated)."""
-    t = x[0] * y[0]
+def _sum(x):
+    t = x[0]
     for s in range(1, x.shape[0]):
-        t += x[s] * y[s]
+        t += x[s]
     return t
 
 
 @njit(fastmath=REASSOC)
-def _sum(x):
+def _dot_sum(x, y):
+    """(sum(x .* y), sum(x)) in one pass (reassociated)."""
+    t = x[0] * y[0]
+    u = x[0]
+    for s in range(1, x.shape[0]):
+        t += x[s] * y[s]
+        u += x[s]
+    return t, u
+
+
+@njit(fastmath=REASSOC)
+def _scale_sum(x, c):
+    """x *= c in place; returns sum(x) (the sum reassociated, the elements exact)."""
+    x[0] = x[0] * c
     t = x[0]
     for s in range(1, x.shape[0]):
+        x[s] = x[s] * c
+        t += x[s]
+    return t
+
+
+@njit(fastmath=REASSOC)
+def _add_sum(x, c):
+    """x += c in place; returns sum(x) (the sum reassociated, the elements exact)."""
+    x[0] = x[0] + c
+    t = x[0]
+    for s in range(1, x.shape[0]):
+        x[s] = x[s] + c
         t += x[s]
     return t
 
@@ -96,11 +120,12 @@ def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd,
     ``tmp`` is scratch of at least 4 x units."""
     h, m = z.shape
     np.dot(W, a_prev, z)
-    for j in range(h):
-        zj = z[j]
-        bj = b[j]
-        for s in range(m):
-            zj[s] = zj[s] + bj
+    if bn == BN_OFF or not train:
+        for j in range(h):
+            zj = z[j]
+            bj = b[j]
+            for s in range(m):
+                zj[s] = zj[s] + bj
     if bn == BN_OFF:
         return vecnum
     per_unit = bn == BN_STANDARD
@@ -122,7 +147,7 @@ def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd,
                 zj[s] = g * ((zj[s] - mu) * iv) + be
         return vecnum
     for j in range(h):
-        mean[j] = _sum(z[j])
+        mean[j] = _add_sum(z[j], b[j])  # the bias, and the batch sum in the same pass
         mean[j] = mean[j] / m
         inv[j] = _sq_dev(z[j], mean[j])  # first the sum of squared deviations from the batch mean
     for j in range(h):
@@ -152,14 +177,14 @@ def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd,
 
 
 @njit
-def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp):
-    """Gamma/Beta gradients and theta below the normalisation (in place)."""
+def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp, bias_grad):
+    """Gamma/Beta gradients and theta below the normalisation (in place); also the bias
+    gradient sum(theta)/m of the layer (in the same pass as the course's scaling)."""
     h, m = theta.shape
     gt = tmp[:h]
     bt = tmp[h:2 * h]
     for j in range(h):
-        gt[j] = _dot(theta[j], xhat[j])
-        bt[j] = _sum(theta[j])
+        gt[j], bt[j] = _dot_sum(theta[j], xhat[j])
     if bn == BN_COURSE:
         gsum = 0.0
         bsum = 0.0
@@ -170,10 +195,7 @@ def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp):
         ggrad[0] = gsum
         bgrad[0] = bsum
         for j in range(h):
-            tj = theta[j]
-            c = bt[j]
-            for s in range(m):
-                tj[s] = tj[s] * c
+            bias_grad[j] = _scale_sum(theta[j], bt[j]) / m
     else:
         sc = tmp[2 * h:3 * h]
         for j in range(h):
@@ -188,6 +210,7 @@ def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp):
             c, bj, gj = sc[j], bt[j], gt[j]
             for s in range(m):
                 tj[s] = c * (tj[s] - bj - xj[s] * gj)
+            bias_grad[j] = _sum(tj) / m
 
 
 @njit
@@ -308,16 +331,17 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
+            bg = grads[lay[k, 1]:lay[k, 1] + h]
             if bn != BN_OFF:
                 _bn_backward(T, _block(xhats, m * aoff[k + 1], h, m), bn, fwd[lay[k, 2]:],
                              grads[lay[k, 2]:], grads[lay[k, 3]:], stats[1, ioff[k]:ioff[k] + h],
-                             sds[aoff[k + 1]:aoff[k + 2]], tmp)
+                             sds[aoff[k + 1]:aoff[k + 2]], tmp, bg)
+            else:
+                for j in range(h):
+                    bg[j] = _sum(T[j]) / m
             Aprev = _block(acts, m * aoff[k], w, m)
             W = _block(fwd, lay[k, 0], h, w)
             _weight_grad(T, Aprev, W, _block(grads, lay[k, 0], h, w), wd)
-            bg = grads[lay[k, 1]:lay[k, 1] + h]
-            for j in range(h):
-                bg[j] = _sum(T[j]) / m
             if k == 0:
                 break
             T2 = _block(th2, 0, w, m)
@@ -405,6 +429,14 @@ def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     return sizes, lay, ioff, iopt, fopt
 
 
+def _hyper(nn: Network, opt) -> np.ndarray:
+    """The optimizer's hyper-parameters (memoised until a field changes)."""
+    hyper = nn._memo.get("hyper")
+    if hyper is None:
+        hyper = nn._memo["hyper"] = opt.hyper_values(nn)
+    return hyper
+
+
 def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
     """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations."""
     return (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
@@ -433,7 +465,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
            bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
            np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed),
-           opt.hyper_values(nn), update, lookahead, act_f, act_df, out_f, out_df)
+           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df)
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
     if counter:
