@@ -101,7 +101,9 @@ def _sq_dev(x, mu):
 def _weight_grad(T, A, W, Wg, wd):
     """Wg = T * A' / m + wd * W (the course's nn_backpropagation.m), ``m`` = batch size."""
     h, w = W.shape
-    m = T.shape[1]
+    # m in the parameters' dtype: a float32 quotient is the same number as the float64 one rounded
+    # (division is correctly rounded), and the loop stays in float32 (vectorised, no conversions)
+    m = W.dtype.type(T.shape[1])
     np.dot(T, A.T, Wg)
     if wd == 0.0:
         for j in range(h):
