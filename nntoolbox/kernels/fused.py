@@ -29,13 +29,14 @@ from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
 from . import njit
 from .dropout import keep_unit
+from .fpu import flush_denormals, restore_fpu
 
 MSE, CE = OBJ_CODES["MSE"], OBJ_CODES["Cross Entropy"]
 BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["standard"]
 PREDICT_CHUNK = 4096  # rows per inference block: bounds the workspace for large inputs
 
 # integer settings passed to the epoch kernel, in this order
-I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE = range(7)
+I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE, I_FLUSH = range(8)
 # float settings
 F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(5)
 # mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
@@ -252,6 +253,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     for k in range(L + 1):
         aoff[k + 1] = aoff[k] + sizes[k]
     nin, nout = sizes[0], sizes[L]
+    fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
         if iopt[I_LOOKAHEAD]:
@@ -370,6 +372,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if iopt[I_TIME_PER_UPDATE]:
             scal[S_TIME] += 1
         update(params, grads, state, hyper, max(scal[S_TIME], 1.0))
+    restore_fpu(fpu)
 
 
 @njit
@@ -383,6 +386,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
     z = np.empty(PREDICT_CHUNK * big, dt)
     dummy = np.empty((1, 1), dt)
     tmp = np.empty(4 * big, dt)
+    fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
         A = _block(a, 0, sizes[0], m)
@@ -404,6 +408,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
         for s in range(m):
             for j in range(A.shape[0]):
                 out[start + s, j] = A[j, s]
+    restore_fpu(fpu)
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -425,7 +430,7 @@ def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     opt = OPTIMIZERS[nn["optimization_method"]]
     iopt = np.array([ACTIVATIONS[nn["output_function"]].kind == SOFTMAX, OBJ_CODES[nn["objective_function"]], bn,
                      int(bool(nn["encoder"])), int(uses_dropout(nn)), opt.lookahead is not None,
-                     opt.counting(nn) == "update"], dtype=np.int64)
+                     opt.counting(nn) == "update", nn["dtype"] == "float32"], dtype=np.int64)
     fopt = np.array([nn["weight_decay"], nn["sparsity"], nn["beta"], ce_factor(nn), nn["keep_probability"]],
                     dtype=np.float64)
     return sizes, lay, ioff, iopt, fopt
