@@ -7,7 +7,8 @@ names and 1xL cell arrays for ``W``, ``b`` ..., so the course's MATLAB code can
 
 Saved: the weights, batch-norm statistics, optimizer state (``vW``, ``rW``,
 ``sW`` ...), ``AdamTime``, ``vecNum``, the cost history, every ``nn_create``
-option and the dropout mask counter, so a loaded network trains on exactly as
+option, the dropout mask counter and the input z-score ``input_mean``/``input_std``
+(1 x inputs rows, when the network carries them), so a loaded network trains on exactly as
 the original would given the same batch order (``option['order']``).  Not
 saved: the batch-shuffling random generator (a loaded network gets a fresh
 one) and transient fields (``a``, ``theta``, gradients).
@@ -29,6 +30,7 @@ import scipy.io
 from .create import nn_create
 from .network import Network
 from .options import OPTIONS
+from .preprocessing import INPUT_FIELDS, set_input_normalization
 
 # nn_create options stored as struct fields (course ones, then quirk switches, dtype)
 _OPTION_FIELDS = tuple(k for k in OPTIONS if k not in ("textbook", "seed"))
@@ -137,6 +139,8 @@ def from_matlab_struct(s: Any) -> Network:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not 0 <= v < 2 ** 64:
                 raise ValueError(f"field {field} must be a non-negative integer; got {v!r}")
             setattr(nn, attr, int(v))
+    if any(f in s for f in INPUT_FIELDS):  # input z-score (nntoolbox.preprocessing): both or neither
+        nn = set_input_normalization(nn, *(s.get(f) for f in INPUT_FIELDS))
     return nn
 
 
@@ -170,6 +174,7 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
     for field, attr in _INT_FIELDS.items():
         out[field] = np.int64(getattr(nn, attr))  # int64: a float would round the 63-bit seed
     out["cost"] = np.asarray(nn["cost"], dtype=float).ravel()[None, :]
+    out.update({f: np.asarray(nn[f], dtype=float).reshape(1, -1) for f in INPUT_FIELDS if f in nn})
     return out
 
 
@@ -179,7 +184,8 @@ def _write_npz(f: Any, fields: dict[str, Any]) -> None:
             for k, v in fields.items() if not isinstance(v, np.ndarray)}
     meta["nntoolbox_format"] = _NPZ_FORMAT
     cells = {f"{k}__{i}": a for k in _CELL_FIELDS if k in fields for i, a in enumerate(fields[k][0])}
-    np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells)
+    inputs = {k: fields[k] for k in INPUT_FIELDS if k in fields}
+    np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells, **inputs)
 
 
 def nn_save(nn: Network, path: str | Path) -> Path:

@@ -10,6 +10,7 @@ from .checks import check_class_labels, check_xy
 from .forward import layer_function
 from .activations import ACTIVATIONS
 from .network import Network, n_layers
+from .preprocessing import apply_input_normalization
 from .threads import limited_blas
 
 
@@ -31,9 +32,12 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     MATLAB ``nn = nn_predict(nn, x)`` returned the network with the outputs in
     ``nn.a{end}`` (units x samples); here the outputs are returned directly,
     as ``nn.a{end}'``.  Uses stored batch-norm statistics and no dropout.
-    ``engine='numpy'`` runs the plain numpy pass (same numbers).
+    ``engine='numpy'`` runs the plain numpy pass (same numbers).  A network
+    carrying ``nn.input_mean``/``nn.input_std`` (:mod:`nntoolbox.preprocessing`)
+    normalises the raw rows ``x`` first.
     """
     x, _ = check_xy(nn, x, None, min_rows=0)
+    x = apply_input_normalization(nn, x)
     if engine not in ("fused", "numpy"):
         raise ValueError(f"engine must be 'fused' or 'numpy'; got {engine!r}")
     if x.shape[0] == 0:
@@ -57,9 +61,11 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     from the arg-max of ``test_y`` (MATLAB's are one-based: add 1 to compare);
     ``accuracy`` is ``1 - len(wrongs)/rows``.  Each row of ``test_y`` must name one
     class (a single largest entry, as one-hot rows do).  The returned network is a
-    copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).
+    copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).  Like
+    ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
     x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
+    x = apply_input_normalization(nn, x)
     labels = check_class_labels(y, "test_y")
     out = predict_rows(nn, x)
     wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)

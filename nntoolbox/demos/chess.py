@@ -2,7 +2,9 @@
 
 King-Rook vs. King positions (``krkopt.data``, generated on first use) are
 labelled draw ``[1 0]`` / win ``[0 1]``, shuffled and split 15% training / 5%
-validation / 80% test; all three are z-scored with the training mean and std.
+validation / 80% test; the network is trained on rows z-scored with the training
+mean and std and carries them (``nn.input_mean``/``nn.input_std``), so it is tested,
+and its saved ``best_network.mat/.npz`` predicts, on raw positions.
 The network ``nn_create([6,10,10,10,10,10,10,10,10,10,10,2], 'active function','relu',
 'learning rate',0.005, 'batch normalization',1, 'optimization method','Adam',
 'objective function','Cross Entropy')`` trains one epoch per ``nn_train`` call;
@@ -25,6 +27,7 @@ from ..datasets.krk import KRKData, ensure_krk_file, load_krk
 from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..options import NAMES
+from ..preprocessing import apply_input_normalization, fit_input_normalization
 from ..train import ENGINES
 from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
                      positive_int, prepare_out_dir, save_network, stop_message, train_best_on_validation,
@@ -116,20 +119,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 # -------------------------------------------------------------------- data
-def zscore_fit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column mean and std as MATLAB's ``[~, mu, sigma] = zscore(x)`` (ddof=1; a zero std becomes 1)."""
-    sigma = x.std(axis=0, ddof=1)
-    return x.mean(axis=0), np.where(sigma > 0, sigma, 1.0)
-
-
 def split_course(data: KRKData, train: float, val: float, rng: np.random.Generator) -> Split:
-    """Shuffle; the first ``train`` share trains, the next ``val`` validates, the rest tests."""
+    """Shuffle; the first ``train`` share trains, the next ``val`` validates, the rest tests.
+
+    The rows stay raw: the network carries the training rows' z-score (see ``run``).
+    """
     n = len(data.X)
     perm = rng.permutation(n)
     a, b = int(n * train), int(n * (train + val))
-    x, y = data.X[perm], data.Y[perm]
-    mu, sigma = zscore_fit(x[:a])
-    x = (x - mu) / sigma
+    x, y = data.X[perm].astype(float), data.Y[perm]
     return Split(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:])
 
 
@@ -188,12 +186,15 @@ def run(args: argparse.Namespace) -> int:
           f"{len(split.train_x)} train / {len(split.val_x)} validation / {len(split.test_x)} test (seed {args.seed})")
     print(describe(args, n_out))
     try:
-        nn = chess_network(args, n_out)
+        # the course's avgX/sigma of the training rows, kept in the network: nn_test/nn_predict and the
+        # saved best_network.mat/.npz take raw positions; nn_train takes normalised ones, as the course's
+        nn = fit_input_normalization(chess_network(args, n_out), split.train_x)
     except (TypeError, ValueError) as e:
         raise SystemExit(f"{NAME}: {e}") from None
+    train_x = apply_input_normalization(nn, split.train_x)
     option = {"batch_size": args.batch_size, "iteration": 1, "engine": args.engine}
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and reported below
-        result = train_best_on_validation(nn, option, split.train_x, split.train_y, split.val_x, split.val_y,
+        result = train_best_on_validation(nn, option, train_x, split.train_y, split.val_x, split.val_y,
                                           args.epochs, progress=not args.no_progress, desc=NAME)
     message = stop_message(result, args.lr)
     if message:
