@@ -3,7 +3,8 @@
 Uses ``matplotlib.figure.Figure`` with the Agg canvas rather than pyplot, so
 nothing needs a display, the global backend is never switched, and no figure
 lingers in pyplot's registry (each figure is dropped once saved). Every
-``plot_*`` function returns the path it wrote.
+``plot_*`` function returns the path it wrote; ``visualize`` (the course's
+function) returns its Figure and uses pyplot only to show a window.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 __all__ = [
     "weight_mosaic",
     "visualize",
+    "display_available",
     "plot_cost",
     "plot_accuracy",
     "confusion_matrix",
@@ -39,11 +41,12 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: PathLike, dpi: float) -> Path:
+def _save(fig: Figure, path: PathLike, dpi: float, keep: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, format="png")  # format forced: PNG even without a .png suffix
-    fig.clear()  # release artists now rather than at garbage collection
+    if not keep:
+        fig.clear()  # release artists now rather than at garbage collection
     return path
 
 
@@ -86,24 +89,55 @@ def _labels_1d(y, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------- weight mosaic
+LAYOUTS = ("auto", "rows", "columns")
+
+
+def _unit_rows(W: np.ndarray, tile_shape: tuple[int, int] | None, layout: str) -> np.ndarray:
+    """``W`` with one hidden unit per row, whichever orientation it came in.
+
+    ``'rows'``: nntoolbox's ``nn.W[0]`` (hidden x visible); ``'columns'``: the
+    course's ``visualize(nn.W{1}')`` (visible x hidden).  ``'auto'``: the axis
+    whose length is a tile's pixel count (``tile_shape``, else a square number)
+    holds the pixels; when both axes could, the longer one does (an encoder has
+    more inputs than units: every course network), and a square W is refused.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
+    if layout != "auto":
+        return W if layout == "rows" else W.T
+    pixels = None if tile_shape is None else tile_shape[0] * tile_shape[1]
+    fits = [n == pixels if pixels is not None else math.isqrt(n) ** 2 == n for n in W.shape]
+    if fits[0] and fits[1]:
+        if W.shape[0] == W.shape[1]:
+            raise ValueError(f"W is square ({W.shape[0]} x {W.shape[1]}): say which axis holds the units, "
+                             "layout='rows' (nntoolbox's nn.W[0]) or layout='columns' (the course's nn.W{1}')")
+        return W if W.shape[1] > W.shape[0] else W.T
+    return W.T if fits[0] else W  # neither fits: the row form's error below names the problem
+
+
 def weight_mosaic(
     W,
     tile_shape: tuple[int, int] | None = None,
     *,
-    per_tile: bool = True,
+    layout: str = "auto",
+    per_tile: bool = False,
     border: int = 1,
     border_value: float = 1.0,
 ) -> np.ndarray:
-    """Tile the rows of ``W`` into one gray image (MATLAB: the array built by ``visualize.m``).
+    """Tile the hidden units' weights into one gray image (MATLAB: the array ``r = visualize(X)`` returns).
 
     Parameters
     ----------
-    W : (hidden, visible) weights, as ``nn.W{1}`` / ``nn.W[0]``; each row (one
-        hidden unit) becomes a tile.
+    W : the weights of one layer: ``nn.W[0]`` (hidden x visible, one unit per
+        row) or, as the course passes them, ``nn.W[0].T`` (MATLAB ``nn.W{1}'``,
+        one unit per column); ``layout`` says which (default: detected, see below).
     tile_shape : (height, width) of a tile; default: square side sqrt(visible).
-        Rows are reshaped row-major, which equals MATLAB's ``reshape(w, s, s)'``.
-    per_tile : rescale each tile to its own [min, max] -> [0, 1] (constant
-        tiles -> 0.5); False uses one global min/max for all tiles.
+        Units are reshaped row-major, which equals MATLAB's ``reshape(w, s, s)'``.
+    layout : ``'auto'`` (the axis whose length is a tile's pixel count holds the
+        pixels; if both could, the longer one; a square W is refused), ``'rows'``
+        or ``'columns'``.
+    per_tile : False (default, as ``visualize.m``): one global min/max for all
+        tiles; True rescales each tile to its own [min, max] (constant tiles -> 0.5).
     border, border_value : separator width in pixels between tiles, and its value.
 
     Returns
@@ -113,8 +147,9 @@ def weight_mosaic(
     ``rows = ceil(sqrt(hidden))`` and ``cols = ceil(hidden / rows)``.
     """
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
-    if W.ndim != 2 or W.shape[0] == 0:
+    if W.ndim != 2 or W.size == 0:
         raise ValueError(f"W must be a non-empty (hidden, visible) matrix, got shape {W.shape}")
+    W = _unit_rows(W, tile_shape, layout)
     n, visible = W.shape
     if tile_shape is None:
         side = _square_side(visible, "weight_mosaic")
@@ -136,29 +171,56 @@ def weight_mosaic(
     return out
 
 
+def display_available() -> bool:
+    """True when pyplot's backend can open a window (not Agg/PDF/..., not a notebook's inline backend,
+    where a returned Figure is drawn anyway)."""
+    import matplotlib  # noqa: PLC0415
+    from matplotlib.backends import BackendFilter, backend_registry  # noqa: PLC0415
+    backend = matplotlib.get_backend().lower()
+    return backend not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE) and "inline" not in backend
+
+
 def visualize(
     W,
-    path: PathLike,
+    path: PathLike | None = None,
     tile_shape: tuple[int, int] | None = None,
     *,
-    per_tile: bool = True,
+    layout: str = "auto",
+    per_tile: bool = False,
     title: str | None = None,
     dpi: float = 100,
-) -> Path:
-    """Save the rows of ``W`` as a mosaic of gray tiles (MATLAB: ``visualize(nn.W{1}')``).
+    show: bool | None = None,
+) -> Figure:
+    """The course's ``visualize(nn.W{1}')``: one gray tile per hidden unit; returns the Figure.
 
-    Typical use: the first-layer weights of a sparse autoencoder on MNIST
-    (hidden x 784), each hidden unit's 28x28 "feature". See ``weight_mosaic``.
+    Accepts ``nn.W[0]`` or the course's transposed ``nn.W[0].T`` (see
+    :func:`weight_mosaic` for ``layout``, ``tile_shape`` and the default global
+    gray scale of ``visualize.m``).  Saves a PNG when ``path`` is given; shows
+    a window when ``show`` is True, or by default when no ``path`` is given and
+    a display is available (:func:`display_available`).  In a notebook the
+    returned Figure is drawn as the cell's result.  (MATLAB's ``r = visualize(X)``
+    image array is :func:`weight_mosaic`.)
     """
-    mosaic = weight_mosaic(W, tile_shape, per_tile=per_tile)
+    mosaic = weight_mosaic(W, tile_shape, layout=layout, per_tile=per_tile)
+    if show is None:
+        show = path is None and display_available()
     height = 6.0 * mosaic.shape[0] / mosaic.shape[1]
-    fig = _figure(6.0, height + (0.4 if title else 0.0))
+    size = (6.0, height + (0.4 if title else 0.0))
+    if show:
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - only for a window; files need no pyplot
+        fig = plt.figure(figsize=size)
+    else:
+        fig = _figure(*size)
     ax = fig.add_axes((0, 0, 1, height / fig.get_figheight()))
     ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
     if title:
         fig.suptitle(title)
-    return _save(fig, path, dpi)
+    if path is not None:
+        _save(fig, path, dpi, keep=True)
+    if show:
+        plt.show()
+    return fig
 
 
 # ----------------------------------------------------------------- curves
