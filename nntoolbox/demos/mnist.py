@@ -49,6 +49,16 @@ def add_network_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return add_option_arg(parser)
 
 
+def near_chance_hint(accuracy: float, n_classes: int, textbook: bool) -> str | None:
+    """What to say when the course settings leave test accuracy near chance (below 3x chance)."""
+    if textbook or accuracy >= 3.0 / n_classes:
+        return None
+    return (f"test accuracy {accuracy:.1%} is near chance ({1 / n_classes:.0%}): with the course's quirks (batch "
+            "norm with running statistics, Adam's epoch-counting time step) this network learns slowly on a "
+            "few thousand images (seeds 0-5, 10 epochs: 10%-49%, as the course's own code in GNU Octave). "
+            "Run with --textbook (about 95% after 10 epochs) or more --epochs.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = mnist_parser(NAME, "The course's test_for_NN.m: train the [784,400,169,49,10] sigmoid/BN/Adam/"
                           "cross-entropy MNIST network, keep the best epoch on validation, test it, save plots and "
@@ -77,5 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"best validation accuracy {result.best_score:.2%} at epoch {result.best_epoch} "
           f"of {result.epochs_done}; {result.seconds_per_epoch:.2f} s/epoch")
     print(f"test accuracy {accuracy:.2%} on {len(data.test_x)} images")
+    hint = near_chance_hint(accuracy, data.test_y.shape[1], bool(options["textbook"]))
+    if hint:
+        print(hint)
     print(f"wrote {', '.join(p.name for p in paths)} to {out}")
     return 0
