@@ -128,5 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pretraining: {args.pretrain_epochs} epoch(s) per layer, {pretrain_seconds:.1f} s; "
           f"fine-tuning / training: {args.epochs} epochs")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.config == "course" and table.test_accuracy.max() < 3.0 / args.sizes[-1]:
+        print("test accuracy is near chance: the course's configuration (plain SGD, MSE, sigmoid) learns slowly "
+              "on a few thousand images (autoencoder_adjust.m fine-tunes for 2,000 epochs on 60,000); "
+              "try more --epochs/--pretrain-epochs or --config test_for_NN --textbook.")
     print(f"wrote {', '.join(p.name for p in paths)} to {out}")
     return 0
