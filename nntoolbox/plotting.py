@@ -172,12 +172,11 @@ def weight_mosaic(
 
 
 def display_available() -> bool:
-    """True when pyplot's backend can open a window (not Agg/PDF/..., not a notebook's inline backend,
-    where a returned Figure is drawn anyway)."""
+    """True when pyplot can show a figure: a window backend, or a notebook's inline backend
+    (not Agg, PDF, ... as on a headless machine or in CI)."""
     import matplotlib  # noqa: PLC0415
     from matplotlib.backends import BackendFilter, backend_registry  # noqa: PLC0415
-    backend = matplotlib.get_backend().lower()
-    return backend not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE) and "inline" not in backend
+    return matplotlib.get_backend().lower() not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
 
 
 def visualize(
@@ -196,10 +195,9 @@ def visualize(
     Accepts ``nn.W[0]`` or the course's transposed ``nn.W[0].T`` (see
     :func:`weight_mosaic` for ``layout``, ``tile_shape`` and the default global
     gray scale of ``visualize.m``).  Saves a PNG when ``path`` is given; shows
-    a window when ``show`` is True, or by default when no ``path`` is given and
-    a display is available (:func:`display_available`).  In a notebook the
-    returned Figure is drawn as the cell's result.  (MATLAB's ``r = visualize(X)``
-    image array is :func:`weight_mosaic`.)
+    it (a window, or inline in a notebook) when ``show`` is True, or by default
+    when no ``path`` is given and a display is available (:func:`display_available`).
+    (MATLAB's ``r = visualize(X)`` image array is :func:`weight_mosaic`.)
     """
     mosaic = weight_mosaic(W, tile_shape, layout=layout, per_tile=per_tile)
     if show is None:
