@@ -55,7 +55,7 @@ def near_chance_hint(accuracy: float, n_classes: int, textbook: bool) -> str | N
         return None
     return (f"test accuracy {accuracy:.1%} is near chance ({1 / n_classes:.0%}): with the course's quirks (batch "
             "norm with running statistics, Adam's epoch-counting time step) this network learns slowly on a "
-            "few thousand images (seeds 0-5, 10 epochs on 7,600 images: 9%-35%; GNU Octave running the course's code gives the same). "
+            "few thousand images (seeds 0-5, 10 epochs on 7,600 images: 9%-35%; the course's own code in GNU Octave learns as slowly). "
             "Run with --textbook (about 95% after 10 epochs) or more --epochs.")
 
 
