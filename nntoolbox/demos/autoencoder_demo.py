@@ -50,12 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = mnist_parser(NAME, "The course's test_for_autoencoder.m: pretrain the MNIST network layer by layer "
                           "with sparse autoencoders, fine-tune it, and compare its test accuracy with the same "
                           "network trained from random initialisation for the same number of epochs.", epochs=5)
-    add_network_args(parser)
+    add_network_args(parser, None, "fine-tuning learning rate (default: 1.0 with --config course, as "
+                     "autoencoder_adjust.m; 0.01 with --config test_for_NN)")
     parser.add_argument("--config", choices=CONFIGS, default="course",
                         help="course (default, test_for_autoencoder.m: sigmoid, plain SGD, MSE, no batch "
                         "normalisation; pretraining at learning rate 1.5, fine-tuning at 1.0) or test_for_NN "
                         "(batch normalisation, Adam, cross entropy, learning rate 0.01)")
-    parser.set_defaults(learning_rate=None)  # per configuration: 1.0 (course fine-tuning) or 0.01
     parser.add_argument("--sizes", type=_sizes, default=list(COURSE_SIZES), metavar="N,N,...",
                         help="layer sizes, input first (default 784,400,169,49,10)")
     parser.add_argument("--pretrain-epochs", type=positive_int, default=1,

@@ -38,10 +38,11 @@ def course_network(sizes: Sequence[int] = COURSE_SIZES, seed: int | None = None,
     return nn_create(list(sizes), **{**course_options(), **options}, seed=seed)
 
 
-def add_network_args(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+def add_network_args(parser: argparse.ArgumentParser, learning_rate: float | None = COURSE_LEARNING_RATE,
+                     learning_rate_help: str = f"Adam step size (default {COURSE_LEARNING_RATE})",
+                     ) -> argparse.ArgumentParser:
     """``--learning-rate``, ``--textbook`` and ``--option``, shared with the autoencoder comparison."""
-    parser.add_argument("--learning-rate", type=float, default=COURSE_LEARNING_RATE,
-                        help=f"Adam step size (default {COURSE_LEARNING_RATE})")
+    parser.add_argument("--learning-rate", type=float, default=learning_rate, help=learning_rate_help)
     parser.add_argument("--textbook", action="store_true",
                         help="textbook batch normalisation and Adam instead of the course code's "
                         "(nn_create option textbook=True); the course's quirks make this network learn slowly "
