@@ -116,7 +116,7 @@ def apply_input_normalization(nn: Network, x: Any) -> Any:
     if "input_mean" not in nn:
         return x
     a = np.asarray(x)
-    mu, sigma = _stats(nn["input_mean"], nn["input_std"], nn.sizes[0])
+    mu, sigma = _stats(nn["input_mean"], nn.get("input_std"), nn.sizes[0])
     if a.ndim != 2 or a.shape[1] != mu.shape[1]:
         raise ValueError(f"x must have {mu.shape[1]} columns (rows are samples); got shape {a.shape}")
     return ((a - mu) / sigma).astype(a.dtype if a.dtype.kind == "f" else float, copy=False)

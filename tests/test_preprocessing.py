@@ -64,6 +64,18 @@ def test_network_carries_and_applies_the_zscore(tmp_path):
     assert fields["input_mean"].shape == fields["input_std"].shape == (1, 3)  # MATLAB row vectors
 
 
+def test_a_file_with_half_the_statistics_is_refused(tmp_path):
+    nn = fit_input_normalization(nn_create([3, 4, 2], seed=0), np.arange(12.0).reshape(4, 3))
+    fields = scipy.io.loadmat(nn_save(nn, tmp_path / "net.mat"))["nn"][0, 0]
+    s = {k: fields[k] for k in fields.dtype.names if k != "input_std"}
+    scipy.io.savemat(tmp_path / "half.mat", {"nn": s})
+    with pytest.raises(ValueError, match="half.mat: input_std must have one value per input column"):
+        nn_load(tmp_path / "half.mat")
+    del nn["input_std"]  # edited by hand: refused when used, naming the field
+    with pytest.raises(ValueError, match="input_std"):
+        nn_predict(nn, np.zeros((2, 3)))
+
+
 @pytest.fixture(scope="module")
 def chess_run(tmp_path_factory):
     """The chess demo on small settings; its saved network and the raw positions."""
