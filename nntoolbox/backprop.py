@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .batchnorm import BN_MODES
-from .checks import as_matrix
+from .checks import as_matrix, check_targets
 from .forward import sparsity_rho
 from .functions import ACTIVATIONS, OUTPUT_RULES
 from .network import Network, n_layers
@@ -24,7 +24,7 @@ def backward(nn: Network, y: np.ndarray) -> None:
     m = a[0].shape[1]
     bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
     dact = ACTIVATIONS[nn["active_function"]][1]
-    masks, raw = nn.get("_mask") or [None] * L, nn.get("_a_raw") or [None] * L
+    masks, raw = nn._scratch.get("mask") or [None] * L, nn._scratch.get("a_raw") or [None] * L
     theta: list[Any] = [np.zeros((1, 1))] + [None] * L  # MATLAB's theta{1} = 0
     t = OUTPUT_RULES[(nn["output_function"], nn["objective_function"])](a[L], y.T)
     for k in range(L, 0, -1):  # k indexes a[k]; weight layer k-1 maps a[k-1] -> a[k]
@@ -43,20 +43,35 @@ def backward(nn: Network, y: np.ndarray) -> None:
             t = back * dact(raw[k - 2]) * masks[k - 2]
         else:
             t = back * dact(a[k - 1])
-    nn["theta"] = theta
+    nn._fields["theta"] = tuple(theta)
 
 
 def nn_backpropagation(nn: Network, batch_y: Any) -> Network:
     """Backward pass (MATLAB ``nn = nn_backpropagation(nn, batch_y)``) after ``nn_forward``.
 
-    Sets ``nn.theta`` and ``nn.W_grad``, ``nn.b_grad`` (and ``Gamma_grad``,
-    ``Beta_grad`` with batch normalisation).  Returns ``nn``.
+    Returns a new network with ``nn.theta`` and ``nn.W_grad``, ``nn.b_grad`` (and
+    ``Gamma_grad``, ``Beta_grad`` with batch normalisation); the argument is unchanged.
     """
-    if "a" not in nn:
-        raise ValueError("nn_backpropagation needs nn.a: call nn_forward on the batch first")
+    if "a" not in nn or not nn._scratch:
+        raise ValueError("nn_backpropagation needs the state of nn_forward: call nn = nn_forward(nn, x, y) "
+                         "on the batch first")
+    check_activations(nn)
     y = as_matrix(batch_y, "batch_y", np.dtype(nn["dtype"]))
-    expected = (nn["a"][0].shape[1], int(nn["size"][-1]))
+    expected = (nn["a"][0].shape[1], nn.sizes[-1])
     if y.shape != expected:
         raise ValueError(f"batch_y has shape {y.shape}; the last nn_forward batch needs {expected}")
+    check_targets(nn, y, "batch_y")
+    nn = nn.copy()
     backward(nn, y)
     return nn
+
+
+def check_activations(nn: Network) -> None:
+    """``nn.a`` must be what nn_forward left: one ``units x m`` array per layer (users may have edited it)."""
+    a = nn["a"]
+    m = np.shape(a[0])[1] if len(a) and np.ndim(a[0]) == 2 else -1
+    ok = isinstance(a, (list, tuple)) and len(a) == len(nn.sizes) and m > 0 and all(
+        isinstance(ak, np.ndarray) and ak.shape == (n, m) for ak, n in zip(a, nn.sizes))
+    if not ok or len(nn._scratch.get("xhat", ())) != len(nn.sizes) - 1:
+        raise ValueError("nn.a is not what nn_forward left (one units x m array per layer); call "
+                         "nn = nn_forward(nn, x, y) on the batch again")

@@ -24,20 +24,31 @@ STANDARD_EPS = 1e-5  # added to the variance: (z - mu) / sqrt(var + eps)
 STANDARD_MOMENTUM = 0.1  # running = (1 - momentum) * running + momentum * batch
 
 
+def init_batchnorm(nn: Network) -> None:
+    """Initial batch-norm parameters and statistics, as ``nn_create.m``: Gamma 1, Beta 0, E/S and
+    the counter vecNum from zero (course) or running mean 0 / std 1 (standard)."""
+    for g, b in zip(nn.Gamma, nn.Beta):
+        g[...], b[...] = 1.0, 0.0
+    stats = nn._buf.stats
+    stats[0] = 0.0
+    stats[1] = 1.0 if nn["bn_mode"] == "standard" else 0.0
+    nn._fields["vecNum"] = 0.0
+
+
 def _course_train(nn: Network, k: int, z: np.ndarray) -> np.ndarray:
     m = z.shape[1]
     n = nn["vecNum"]
     var = np.std(z, axis=1, ddof=1, keepdims=True) ** 2 if m > 1 else np.zeros_like(z[:, :1])
     E = (nn.E[k] * n + z.sum(axis=1, keepdims=True)) / (n + m)
     S = np.sqrt((nn.S[k] ** 2 * (n - 1) + (m - 1) * var) / (n + m - 1))
-    nn.E[k][...], nn.S[k][...], nn["vecNum"] = E, S, n + m
+    nn.E[k][...], nn.S[k][...], nn._fields["vecNum"] = E, S, n + m
     xhat = (z - E) / (S + COURSE_EPS)
-    nn["_xhat"][k] = xhat
+    nn._scratch["xhat"][k] = xhat
     return nn.Gamma[k] * xhat + nn.Beta[k]
 
 
 def _course_backward(nn: Network, k: int, theta: np.ndarray) -> np.ndarray:
-    nn.Gamma_grad[k][...] = np.sum(np.mean(theta * nn["_xhat"][k], axis=1))
+    nn.Gamma_grad[k][...] = np.sum(np.mean(theta * nn._scratch["xhat"][k], axis=1))
     nn.Beta_grad[k][...] = np.sum(np.mean(theta, axis=1))
     return nn.Gamma[k] * theta / (nn.S[k] + COURSE_EPS)
 
@@ -55,17 +66,17 @@ def _standard_train(nn: Network, k: int, z: np.ndarray) -> np.ndarray:
     nn.E[k][...] = (1 - STANDARD_MOMENTUM) * nn.E[k] + STANDARD_MOMENTUM * mu
     nn.S[k][...] = np.sqrt((1 - STANDARD_MOMENTUM) * nn.S[k] ** 2 + STANDARD_MOMENTUM * unbiased)
     xhat = (z - mu) / sd
-    nn["_xhat"][k], nn["_bn_sd"][k] = xhat, sd
+    nn._scratch["xhat"][k], nn._scratch["bn_sd"][k] = xhat, sd
     return nn.Gamma[k] * xhat + nn.Beta[k]
 
 
 def _standard_backward(nn: Network, k: int, theta: np.ndarray) -> np.ndarray:
-    xhat = nn["_xhat"][k]
+    xhat = nn._scratch["xhat"][k]
     g_mean = np.mean(theta * xhat, axis=1, keepdims=True)
     b_mean = np.mean(theta, axis=1, keepdims=True)
     nn.Gamma_grad[k][...] = g_mean
     nn.Beta_grad[k][...] = b_mean
-    return nn.Gamma[k] / nn["_bn_sd"][k] * (theta - b_mean - xhat * g_mean)
+    return nn.Gamma[k] / nn._scratch["bn_sd"][k] * (theta - b_mean - xhat * g_mean)
 
 
 def _standard_infer(nn: Network, k: int, z: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Input validation shared by the public functions: clear errors instead of
-MATLAB's 'nonconformant arguments' (or silent NaN) deep inside the maths."""
+MATLAB's 'nonconformant arguments' (or silent NaN / silently wrong results) deep inside the maths."""
 from __future__ import annotations
 
 from typing import Any
@@ -8,14 +8,20 @@ import numpy as np
 
 from .network import Network
 
+# Tolerance of "each target row sums to 1" for cross entropy (float32 data rounds).
+_ROW_SUM_TOL = 1e-4
 
-def as_matrix(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
+
+def as_matrix(x: Any, name: str, dtype: np.dtype, min_rows: int = 1) -> np.ndarray:
     """``x`` as a finite 2-D float array (one sample per row); a 1-D input is one sample."""
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{name} must be a numeric array, one sample per row; got {type(x).__name__}")
+    if hasattr(x, "toarray") and hasattr(x, "nnz"):  # scipy.sparse: densifying could exhaust memory
+        raise TypeError(f"{name} is a scipy sparse matrix; pass a dense array ({name}.toarray()) if it fits "
+                        "in memory")
     try:
         arr = np.asarray(x)
-    except Exception as e:  # ragged lists etc.
+    except Exception as e:  # noqa: BLE001 - ragged lists etc.
         raise TypeError(f"{name} is not a numeric array: {e}") from None
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be numeric; got dtype {arr.dtype}")
@@ -23,6 +29,8 @@ def as_matrix(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
         arr = arr[None, :]
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D (samples x features); got shape {arr.shape}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} has no rows (0 samples)")
     arr = np.ascontiguousarray(arr, dtype=dtype)
     if not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))[0]
@@ -30,22 +38,87 @@ def as_matrix(x: Any, name: str, dtype: np.dtype) -> np.ndarray:
     return arr
 
 
+def _label_vector_hint(y: Any, n_out: int, m: int, y_name: str) -> str | None:
+    """A message for integer class labels given where one-hot rows are needed (None if ``y`` is not that)."""
+    arr = np.asarray(y) if not isinstance(y, (str, bytes)) and y is not None else None
+    if arr is None or arr.dtype.kind not in "iuf" or n_out < 2:
+        return None
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.ravel()
+    if arr.ndim != 1 or arr.size != m or m < 2 or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        return None
+    return (f"{y_name} is a vector of {m} class labels, but the network needs one-hot rows ({m} x {n_out}): "
+            f"use nntoolbox.one_hot({y_name}, {n_out}) (labels 0..{n_out - 1}; subtract 1 from MATLAB's "
+            "1-based labels first)")
+
+
 def check_xy(nn: Network, x: Any, y: Any | None, what: str = "x",
-             y_name: str = "y") -> tuple[np.ndarray, np.ndarray | None]:
+             y_name: str = "y", min_rows: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
     """Validate inputs (and targets) against the network's layer sizes."""
     dt = np.dtype(nn["dtype"])
-    n_in, n_out = int(nn["size"][0]), int(nn["size"][-1])
-    x = as_matrix(x, what, dt)
+    n_in, n_out = nn.sizes[0], nn.sizes[-1]
+    x = as_matrix(x, what, dt, min_rows)
     if x.shape[1] != n_in:
         hint = " (pass samples as rows, as the course does)" if x.shape[0] == n_in else ""
         raise ValueError(f"{what} has {x.shape[1]} columns but the network has {n_in} inputs{hint}")
     if y is None:
         return x, None
-    y = as_matrix(y, y_name, dt)
+    hint = _label_vector_hint(y, n_out, x.shape[0], y_name)
+    if hint:
+        raise ValueError(hint)
+    y = as_matrix(y, y_name, dt, min_rows)
     if y.shape[1] != n_out:
-        hint = " (labels must be one-hot, one row per sample)" if y.shape[1] == 1 and n_out > 1 else \
-            " (pass samples as rows, as the course does)" if y.shape[0] == n_out else ""
+        hint = " (pass samples as rows, as the course does)" if y.shape[0] == n_out else ""
         raise ValueError(f"{y_name} has {y.shape[1]} columns but the network has {n_out} outputs{hint}")
     if y.shape[0] != x.shape[0]:
         raise ValueError(f"{what} has {x.shape[0]} rows but {y_name} has {y.shape[0]}: one target row per sample")
     return x, y
+
+
+def check_targets(nn: Network, y: np.ndarray, y_name: str) -> None:
+    """Targets the objective can learn: cross entropy needs class probabilities (rows in [0, 1] summing to 1)."""
+    if nn["objective_function"] != "Cross Entropy":
+        return
+    if np.any(y < 0) or np.any(y > 1):
+        bad = np.argwhere((y < 0) | (y > 1))[0]
+        raise ValueError(f"{y_name} has the value {y[bad[0], bad[1]]:g} (row {bad[0]}, column {bad[1]}); cross "
+                         "entropy needs targets in [0, 1] (one-hot rows); for other targets use the 'MSE' objective")
+    sums = y.sum(axis=1, dtype=np.float64)
+    bad_rows = np.flatnonzero(np.abs(sums - 1) > _ROW_SUM_TOL)
+    if bad_rows.size:
+        r = bad_rows[0]
+        raise ValueError(f"row {r} of {y_name} sums to {sums[r]:g}; cross entropy needs each target row to be a "
+                         f"class distribution summing to 1 (one-hot: one 1 per row; {bad_rows.size} rows differ)")
+
+
+def check_trainable(nn: Network, batch: int, what: str) -> None:
+    """Settings that cannot train: tiny batch-norm batches, a KL penalty on units outside (0, 1)."""
+    if nn["batch_normalization"] and batch < 2:
+        # the course's std of one sample makes S = sqrt(0/0): NaN from the first batch on
+        raise ValueError(f"batch normalization needs at least 2 samples per batch ({what})")
+    if nn["encoder"] and nn["active_function"] != "sigmoid":
+        raise ValueError(f"the sparse autoencoder's KL penalty needs hidden activations in (0, 1), i.e. the "
+                         f"'sigmoid' active function; got {nn['active_function']!r} (set nn.encoder = 0 for a "
+                         "plain autoencoder)")
+
+
+def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validated inputs and targets for training (shapes, finiteness, targets the objective can use)."""
+    x, y = check_xy(nn, x, y, x_name, y_name)
+    check_targets(nn, y, y_name)
+    return x, y
+
+
+def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
+    """Class index of each one-hot/score row of ``y``; refuses rows without a single largest entry."""
+    if y.shape[1] < 2:
+        raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
+                         "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
+    labels = np.argmax(y, axis=1)
+    top = y[np.arange(len(y)), labels]
+    ties = np.count_nonzero(y == top[:, None], axis=1) != 1
+    if np.any(ties):
+        r = int(np.flatnonzero(ties)[0])
+        raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
+                         f"needs one class (one-hot); {int(ties.sum())} rows are like this")
+    return labels

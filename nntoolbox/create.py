@@ -1,24 +1,27 @@
 """``nn_create`` (MATLAB ``nn_create.m``): build and initialise a network."""
 from __future__ import annotations
 
-import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
-from .network import Network, attach_buffers, attach_stats, build_layout
-from .optimizers import OPTIMIZERS
+from .batchnorm import init_batchnorm
+from .edits import check_cross_entropy_outputs, warn_ignored_dropout
+from .network import Buffers, Network, _readonly
+from .optimizers import OPTIMIZERS, init_optimizer_state
 from .options import parse_options
-
-# The course initialises these state entries of Gamma to 1 instead of 0
-# (nn.vGamma{k} = 1 for Momentum, nn.sGamma{k} = 1 for Adam).
-COURSE_GAMMA_STATE_ONE = {"Momentum": "v", "Adam": "s"}
 
 
 def _check_sizes(sizes: Any) -> list[int]:
-    if isinstance(sizes, (str, bytes)):
+    if isinstance(sizes, (str, bytes)) or sizes is None:
         raise TypeError(f"sizes must be a list of layer sizes such as [784, 100, 10]; got {sizes!r}")
-    arr = np.asarray(sizes).ravel()
+    try:
+        arr = np.asarray(sizes)
+    except (TypeError, ValueError):
+        arr = np.asarray(None)
+    if arr.dtype == object or arr.ndim != 1 and not (arr.ndim == 2 and 1 in arr.shape):
+        raise TypeError(f"sizes must be a flat list of layer sizes such as [784, 100, 10]; got {sizes!r}")
+    arr = arr.ravel()
     if arr.size < 2:
         raise ValueError(f"sizes must list at least an input and an output layer; got {sizes!r}")
     if arr.dtype.kind not in "iuf" or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < 1):
@@ -57,26 +60,16 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
                 f"{opts['output_function']!r}; the course code silently replaced it with softmax): "
                 "drop the 'output function' option or use the 'MSE' objective")
         opts["output_function"] = "softmax"
-    if opts["keep_probability"] < 1 and opts["dropout"] == "course":
-        warnings.warn(
-            "keep probability < 1 is ignored, as in the course code; pass dropout='inverted' "
-            "(or textbook=True) to apply dropout", stacklevel=2)
+        check_cross_entropy_outputs(sizes[-1], "objective 'Cross Entropy'")
+    warn_ignored_dropout(opts["keep_probability"], opts["dropout"])
 
     rng = make_rng(opts.pop("seed"))
     dtype = np.dtype(opts.pop("dtype"))
-    nn = Network(
-        size=np.array(sizes, dtype=float), depth=len(sizes), **opts,
-        cost=np.zeros(0), encoder=0, grad_squared=0.0, r=0.0,
-    )
-    nn["dtype"] = dtype.name
-    nn["_rng"] = rng
-    nn["_state_slots"] = OPTIMIZERS[opts["optimization_method"]].slots
-    layout = build_layout(nn)
-    nn["_layout"] = layout
-    total = int(layout[-1, 2] + layout[-1, 3] * layout[-1, 4])
-    params = np.zeros(total, dtype=dtype)
-    state = np.zeros((len(nn["_state_slots"]), total), dtype=dtype)
-    attach_buffers(nn, params, np.zeros(total, dtype=dtype), state)
+    fields = dict(size=_readonly(np.array(sizes, dtype=float)), depth=len(sizes), **opts,
+                  cost=_readonly(np.zeros(0)), encoder=0, grad_squared=0.0, r=0.0, dtype=dtype.name)
+    buf = Buffers.allocate(sizes, bool(opts["batch_normalization"]), opts["bn_mode"] == "standard",
+                           OPTIMIZERS[opts["optimization_method"]].slots, dtype)
+    nn = Network._from_parts(fields, buf, rng, 0, given)
 
     relu = opts["active_function"] == "relu"
     for k in range(len(sizes) - 1):
@@ -85,21 +78,8 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
         nn.b[k][...] = (rng.random(nn.b[k].shape) + 0.01) if relu \
             else 2 * rng.random(nn.b[k].shape) / np.sqrt(w) - 1 / np.sqrt(w)
     if opts["batch_normalization"]:
-        standard = opts["bn_mode"] == "standard"
-        for k in range(len(sizes) - 1):
-            nn.Gamma[k][...] = 1.0
-        # E/S are views into one (2, units) buffer so the fused kernel can update them.
-        # course: they accumulate from zero; standard: running mean 0, running std 1
-        stats = np.zeros((2, sum(sizes[1:])), dtype=dtype)
-        stats[1] = 1.0 if standard else 0.0
-        attach_stats(nn, stats)
-        nn["vecNum"] = 0.0
-        slot = COURSE_GAMMA_STATE_ONE.get(opts["optimization_method"])
-        if slot and opts["state_init"] == "course":
-            for g in nn[slot + "Gamma"]:
-                g[...] = 1.0
-    if opts["optimization_method"] == "Adam":
-        nn["AdamTime"] = 0
+        init_batchnorm(nn)
+    init_optimizer_state(nn)
     # dropout masks are a hash of (seed, step, layer, index): see kernels/dropout.py
-    nn["_dropout_seed"], nn["_dropout_step"] = int(rng.integers(2 ** 63)), 0
+    nn._dropout_seed = int(rng.integers(2 ** 63))
     return nn

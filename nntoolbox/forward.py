@@ -6,10 +6,10 @@ from typing import Any
 import numpy as np
 
 from .batchnorm import BN_MODES
-from .checks import check_xy
+from .checks import check_trainable, check_training_data
 from .functions import OUTPUTS, data_cost, kl_sparsity
 from .kernels.dropout import dropout_mask
-from .network import Network, n_layers
+from .network import Network, _readonly, n_layers
 
 
 def layer_function(nn: Network, k: int) -> str:
@@ -36,7 +36,7 @@ def record_cost(nn: Network, costs: np.ndarray) -> None:
     hist = np.concatenate([np.asarray(nn["cost"], dtype=float).ravel(), np.asarray(costs, dtype=float).ravel()])
     if nn["cost_history"] == "course" and hist.size >= 2:
         hist[1] = hist[-1]
-    nn["cost"] = hist
+    nn._fields["cost"] = _readonly(hist)
 
 
 def sparsity_rho(nn: Network) -> np.ndarray:
@@ -50,7 +50,7 @@ def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
     bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
     drop = uses_dropout(nn)
     a = [x.T]
-    nn["_xhat"], nn["_bn_sd"], nn["_mask"], nn["_a_raw"] = [None] * L, [None] * L, [None] * L, [None] * L
+    scratch = nn._scratch = {"xhat": [None] * L, "bn_sd": [None] * L, "mask": [None] * L, "a_raw": [None] * L}
     cost2 = 0.0
     for k in range(L):
         z = nn.W[k] @ a[k] + nn.b[k]
@@ -59,14 +59,14 @@ def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
         name = layer_function(nn, k)
         h = OUTPUTS[name](z)
         if drop and k < L - 1:
-            mask = dropout_mask(nn["_dropout_seed"], nn["_dropout_step"], k, h.shape, nn["keep_probability"])
-            nn["_mask"][k], nn["_a_raw"][k] = mask, h
+            mask = dropout_mask(nn._dropout_seed, nn._dropout_step, k, h.shape, nn["keep_probability"])
+            scratch["mask"][k], scratch["a_raw"][k] = mask, h
             h = h * mask
         a.append(h)
         cost2 += float(np.sum(nn.W[k] ** 2))
     if drop:
-        nn["_dropout_step"] += 1
-    nn["a"] = a
+        nn._dropout_step += 1
+    nn._fields["a"] = tuple(_readonly(ak) for ak in a)
     yt = y.T
     cost = data_cost(a[-1], yt, nn["objective_function"], ce_factor(nn)) + 0.5 * nn["weight_decay"] * cost2
     if nn["encoder"]:
@@ -77,10 +77,12 @@ def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
 def nn_forward(nn: Network, batch_x: Any, batch_y: Any) -> Network:
     """Training forward pass (MATLAB ``nn = nn_forward(nn, batch_x, batch_y)``).
 
-    Sets ``nn.a`` (list of ``units x m`` activations, ``a[0]`` the input),
-    updates batch-norm statistics and appends the batch cost to ``nn.cost``.
-    Returns ``nn`` (changed in place) so course code ports unchanged.
+    Returns a new network with ``nn.a`` (``units x m`` activations, ``a[0]`` the
+    input), updated batch-norm statistics and the batch cost appended to
+    ``nn.cost``; the argument is unchanged, as in MATLAB.
     """
-    x, y = check_xy(nn, batch_x, batch_y, "batch_x", "batch_y")
+    x, y = check_training_data(nn, batch_x, batch_y, "batch_x", "batch_y")
+    check_trainable(nn, x.shape[0], f"batch_x has {x.shape[0]} row")
+    nn = nn.copy()
     record_cost(nn, np.array([forward_train(nn, x, y)]))
     return nn

@@ -58,6 +58,9 @@ LOG_FLOOR = 1e-300
 def data_cost(a: Array, y: Array, objective: str, ce_factor: float) -> float:
     """Data term of the course's cost (without weight decay / sparsity), averaged over samples."""
     m = a.shape[1]
+    # in float64 whatever the network's dtype, as the fused kernel accumulates it: in float32 the log
+    # floor would round to 0 and log(0) = -inf
+    a, y = a.astype(np.float64, copy=False), y.astype(np.float64, copy=False)
     if objective == "MSE":
         return 0.5 / m * float(np.sum((a - y) ** 2))
     return -ce_factor * float(np.sum(y * np.log(np.maximum(a, LOG_FLOOR)))) / m

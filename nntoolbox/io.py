@@ -27,7 +27,7 @@ import numpy as np
 import scipy.io
 
 from .create import nn_create
-from .network import Network, sync_buffers
+from .network import Network
 from .options import OPTIONS
 
 # nn_create options stored as struct fields (course ones, then quirk switches, dtype)
@@ -37,7 +37,7 @@ _CELL_FIELDS = ("W", "b", "Gamma", "Beta", "E", "S", "vW", "vb", "vGamma", "vBet
 # course scalars (grad_squared and r are unused, kept so the struct matches the course's)
 _SCALAR_FIELDS = ("vecNum", "AdamTime", "encoder", "grad_squared", "r")
 # Python-only integer state: struct field -> network key (MATLAB fields cannot start with '_')
-_INT_FIELDS = {"dropout_seed": "_dropout_seed", "dropout_step": "_dropout_step"}
+_INT_FIELDS = {"dropout_seed": "_dropout_seed", "dropout_step": "_dropout_step"}  # network attributes
 _NPZ_FORMAT = 1
 
 
@@ -115,28 +115,44 @@ def from_matlab_struct(s: Any) -> Network:
             nn = nn_create(np.asarray(_scalar(s["size"]), dtype=float).ravel(), **opts)
     except TypeError as e:
         raise ValueError(f"invalid network field: {e}") from None
+    if nn["batch_normalization"] and not {"E", "S"} <= set(s):
+        raise ValueError("the network uses batch normalization but the struct lacks its statistics E and S "
+                         "(a network saved by the course's nn_create/nn_train has them)")
     for field in _CELL_FIELDS:
         if field in s and field in nn:
             vals = _cells(s[field])
             if len(vals) != len(nn[field]):
                 raise ValueError(f"field {field} has {len(vals)} cells; the network has {len(nn[field])} layers")
             for k, (dst, src) in enumerate(zip(nn[field], vals)):
-                dst[...] = _fit(src, dst.shape, f"{field}{{{k + 1}}}")
-    for field in _SCALAR_FIELDS:
+                what = f"{field}{{{k + 1}}}"
+                if not np.all(np.isfinite(src)):
+                    raise ValueError(f"{what} contains NaN or inf")
+                dst[...] = _fit(src, dst.shape, what)
+    for field in (*_SCALAR_FIELDS, "cost"):
         if field in s and (field in nn or field == "encoder"):
-            nn[field] = type(nn.get(field, 0.0))(_scalar(s[field]))
-    for field, key in _INT_FIELDS.items():
+            _set_loaded(nn, field, _scalar(s[field]))
+    for field, attr in _INT_FIELDS.items():
         if field in s:
-            nn[key] = int(_scalar(s[field]))
-    if "cost" in s:
-        nn["cost"] = np.asarray(_scalar(s["cost"]), dtype=float).ravel()
+            v = _scalar(s[field])
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not 0 <= v < 2 ** 64:
+                raise ValueError(f"field {field} must be a non-negative integer; got {v!r}")
+            setattr(nn, attr, int(v))
     return nn
+
+
+def _set_loaded(nn: Network, field: str, value: Any) -> None:
+    """``nn.field = value`` with the network's own checks; errors name the field."""
+    if isinstance(value, np.ndarray) and value.size == 0 and field != "cost":
+        raise ValueError(f"field {field} is empty (MATLAB []); expected a number")
+    try:
+        nn[field] = value
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"field {field}: {e}") from None
 
 
 def to_matlab_struct(nn: Network) -> dict[str, Any]:
     """The fields of a MATLAB ``nn`` struct (cell arrays as 1xL object arrays
     of 2-D doubles), ready for ``scipy.io.savemat({'nn': ...})``."""
-    sync_buffers(nn)
     out: dict[str, Any] = {"size": np.asarray(nn["size"], dtype=float)[None, :], "depth": float(nn["depth"])}
     for k in _OPTION_FIELDS:
         if k in nn:
@@ -151,9 +167,8 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
     for field in _SCALAR_FIELDS:
         if field in nn:
             out[field] = float(nn[field])
-    for field, key in _INT_FIELDS.items():
-        if key in nn:
-            out[field] = np.int64(nn[key])  # int64: a float would round the 63-bit seed
+    for field, attr in _INT_FIELDS.items():
+        out[field] = np.int64(getattr(nn, attr))  # int64: a float would round the 63-bit seed
     out["cost"] = np.asarray(nn["cost"], dtype=float).ravel()[None, :]
     return out
 
@@ -206,6 +221,8 @@ def _read_npz(path: Path) -> dict[str, Any]:
         s: dict[str, Any] = json.loads(str(arrays.pop("__meta__")))
     except ValueError as e:
         raise ValueError(f"{path}: corrupt network metadata ({e})") from None
+    if not isinstance(s, dict):
+        raise ValueError(f"{path}: corrupt network metadata (expected a JSON object, got {type(s).__name__})")
     groups: dict[str, dict[int, np.ndarray]] = {}
     for key, a in arrays.items():
         field, sep, i = key.rpartition("__")
@@ -278,3 +295,5 @@ def nn_load(path: str | Path, variable: str | None = None) -> Network:
         return from_matlab_struct(struct)
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
+    except (TypeError, KeyError, AttributeError, IndexError) as e:  # fields of an unexpected form
+        raise ValueError(f"{path}: not a readable network ({type(e).__name__}: {e})") from None

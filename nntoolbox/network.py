@@ -1,36 +1,361 @@
-"""The struct-like network (MATLAB ``nn`` struct) and its flat parameter buffers.
+"""The network value (MATLAB ``nn`` struct) and the flat buffers behind it.
 
-A :class:`Network` is a ``dict`` whose keys are also attributes, so course code
-ports line by line: MATLAB ``nn.W{k}`` is ``nn.W[k-1]`` (or ``nn["W"][k-1]``);
-cell arrays become zero-based Python lists of 2-D arrays with MATLAB's shapes
-(``W[k]`` is ``size[k+1] x size[k]``, ``b[k]`` is a column).
+A :class:`Network` behaves like MATLAB's struct: ``nn.W[k]`` (MATLAB
+``nn.W{k+1}``), ``nn["learning_rate"]``, ``nn.cost`` ...; cell arrays are
+zero-based lists of 2-D arrays with MATLAB's shapes (``W[k]`` is
+``size[k+1] x size[k]``, ``b[k]`` a column).  And like a MATLAB value:
 
-Every trainable array lives in one flat buffer (``nn._params``) and every
-per-layer array the user sees (``W[k]``, ``b[k]``, ``Gamma[k]``, ``Beta[k]``) is
-a view into it; gradients (``W_grad`` ...) and optimizer state (``vW``, ``rW``,
-``sW`` ...) live in buffers with the same layout.  That makes an optimizer
-update one loop over a vector, and lets a fused kernel train without copying.
-If a user replaces a list entry (``nn.W[0] = A``), :func:`sync_buffers` copies
-it back into the buffer before the next fused step.
+* every ``nn_*`` function returns a new network and leaves its argument alone,
+  so ``storedNN = nn`` keeps what it stored;
+* ``copy.copy``, ``copy.deepcopy``, ``pickle`` and joblib give whole,
+  independent networks;
+* every field edit either works or is refused: ``nn.W[0] = A`` checks the
+  shape ("nonconformant") and copies into the buffer; changing
+  ``optimization_method``, ``batch_normalization``, ``dtype`` ... rebuilds what
+  the new setting needs, as ``nn_create`` would (see :meth:`Network.__setitem__`).
+
+Every trainable array lives in one flat buffer and every per-layer array the
+user sees (``W[k]``, ``b[k]``, ``Gamma[k]``, ``Beta[k]``) is a view into it;
+gradients (``W_grad`` ...) and optimizer state (``vW``, ``rW``, ``sW`` ...) live
+in buffers with the same layout, batch-norm statistics (``E``, ``S``) in one
+``(2, units)`` buffer.  :class:`Buffers` owns that layout and its invariants;
+the kernels receive only buffers that :meth:`Network.checked_buffers` has
+matched against the network's fields, so no Python-level edit can make a
+kernel touch memory it does not own.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+import copy as _copy
+import difflib
+from collections.abc import Iterator, MutableMapping
+from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
 
-# Names of the parameter groups in buffer order within each layer, and the
-# MATLAB-style field names of their gradient / optimizer-state views.
+# Names of the parameter groups in buffer order within each layer.
 PARAM_GROUPS = ("W", "b", "Gamma", "Beta")
 GRAD_NAMES = {g: g + "_grad" for g in PARAM_GROUPS}
-# optimizer state slots: prefix letter used by the course (vW, rW, sW, ...)
-STATE_PREFIXES = ("v", "r", "s")
+
+# Fields whose value must be a non-negative number / 0-1 flag / bool (course scalars and run flags).
+_COUNTERS = {"AdamTime": int, "vecNum": float}
+_FLAGS = ("encoder",)
+_BOOLS = ("diverged", "interrupted")
+_NUMBERS = ("grad_squared", "r")
+# Transient fields filled by the training functions (course: nn.a{k}, nn.theta{k}).
+_TRANSIENT = ("a", "theta")
+# Fields that define the buffer layout: refused when edited (no way to rebuild them meaningfully).
+_FIXED = ("size", "depth")
+# Fields every network keeps (deleting one is refused): the layout, the course scalars, the options.
+# (and every nn_create option).
+_REQUIRED = frozenset({*_FIXED, *_COUNTERS, *_FLAGS, *_NUMBERS, "cost", "dtype"})
 
 
-class Network(dict):
-    """A dict with attribute access, standing in for MATLAB's ``nn`` struct."""
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
+
+# --------------------------------------------------------------------------- buffers
+class Buffers:
+    """The flat buffers of one network and the layout that maps them to layers.
+
+    ``layout`` has one row ``(layer, group, offset, rows, cols)`` per parameter
+    array; ``params`` and ``grads`` are 1-D of the layout's total length;
+    ``state`` is ``(len(slots), n)`` (one row per optimizer state slot, named by
+    its MATLAB prefix: ``v`` -> ``vW``, ``vb`` ...); ``stats`` is the
+    ``(2, units)`` batch-norm ``E``/``S`` buffer, or None without batch norm.
+    ``signature`` records what the layout was built for, so that a network can
+    tell cheaply whether its fields still describe these buffers.
+    """
+
+    __slots__ = ("layout", "params", "grads", "state", "stats", "slots", "signature")
+
+    def __init__(self, layout: np.ndarray, params: np.ndarray, grads: np.ndarray, state: np.ndarray,
+                 stats: np.ndarray | None, slots: tuple[str, ...], signature: tuple) -> None:
+        self.layout, self.params, self.grads, self.state = layout, params, grads, state
+        self.stats, self.slots, self.signature = stats, slots, signature
+        self.verify()
+
+    @classmethod
+    def allocate(cls, sizes: Sequence[int], bn: bool, per_unit: bool, slots: tuple[str, ...],
+                 dtype: np.dtype) -> "Buffers":
+        """Zero-filled buffers for a network of ``sizes`` (Gamma/Beta when ``bn``)."""
+        rows, off = [], 0
+        for k in range(len(sizes) - 1):
+            h, w = sizes[k + 1], sizes[k]
+            shapes = [(h, w), (h, 1)]
+            if bn:  # the course keeps one scalar gamma/beta per layer; standard BN one per unit
+                shapes += [(h, 1) if per_unit else (1, 1)] * 2
+            for g, (r, c) in enumerate(shapes):
+                rows.append((k, g, off, r, c))
+                off += r * c
+        layout = _readonly(np.array(rows, dtype=np.int64).reshape(-1, 5))
+        stats = np.zeros((2, sum(sizes[1:])), dtype=dtype) if bn else None
+        return cls(layout, np.zeros(off, dtype), np.zeros(off, dtype), np.zeros((len(slots), off), dtype),
+                   stats, tuple(slots), signature(sizes, bn, per_unit, slots, dtype))
+
+    @property
+    def size(self) -> int:
+        return int(self.params.shape[0])
+
+    def verify(self) -> None:
+        """Check the buffers against the layout (shapes, dtypes, contiguity); RuntimeError if broken."""
+        n = int(self.layout[-1, 2] + self.layout[-1, 3] * self.layout[-1, 4]) if len(self.layout) else 0
+        dt = self.params.dtype
+        ok = (self.params.shape == (n,) and self.grads.shape == (n,) and self.state.shape == (len(self.slots), n)
+              and all(a.dtype == dt and a.flags.c_contiguous and a.flags.writeable
+                      for a in (self.params, self.grads, self.state))
+              and np.all(self.layout[:, 2] == np.concatenate(([0], np.cumsum(self.layout[:-1, 3] * self.layout[:-1, 4]))))
+              and (self.stats is None or (self.stats.ndim == 2 and self.stats.shape[0] == 2 and self.stats.dtype == dt
+                                          and self.stats.flags.c_contiguous and self.stats.flags.writeable)))
+        if not ok:
+            raise RuntimeError("internal error: the network's buffers do not match their layout")
+
+    def copy(self) -> "Buffers":
+        out = Buffers.__new__(Buffers)
+        out.layout, out.slots, out.signature = self.layout, self.slots, self.signature  # immutable
+        out.params, out.grads, out.state = self.params.copy(), self.grads.copy(), self.state.copy()
+        out.stats = None if self.stats is None else self.stats.copy()
+        return out
+
+    def astype(self, dtype: np.dtype) -> "Buffers":
+        sig = self.signature[:-1] + (np.dtype(dtype).name,)
+        return Buffers(self.layout, self.params.astype(dtype), self.grads.astype(dtype), self.state.astype(dtype),
+                       None if self.stats is None else self.stats.astype(dtype), self.slots, sig)
+
+    def views(self, buf: np.ndarray, group: int) -> list[np.ndarray]:
+        """Per-layer 2-D views of ``buf`` (params, grads or a state row) for one parameter group."""
+        return [buf[o:o + h * w].reshape(h, w) for (_, g, o, h, w) in self.layout if g == group]
+
+    def stat_views(self, row: int, sizes: Sequence[int]) -> list[np.ndarray]:
+        ends = np.cumsum(sizes[1:])
+        starts = np.concatenate(([0], ends[:-1]))
+        return [self.stats[row, a:b].reshape(-1, 1) for a, b in zip(starts, ends)]
+
+    def groups(self) -> tuple[str, ...]:
+        return tuple(PARAM_GROUPS[g] for g in sorted(set(self.layout[:, 1].tolist())))
+
+
+def signature(sizes: Sequence[int], bn: bool, per_unit: bool, slots: Sequence[str], dtype: Any) -> tuple:
+    """What a layout depends on: layer sizes, batch norm and its mode, state slots, dtype."""
+    return (tuple(int(s) for s in sizes), bool(bn), bool(bn and per_unit), tuple(slots), np.dtype(dtype).name)
+
+
+# ------------------------------------------------------------------------- layer lists
+class LayerList(list):
+    """A MATLAB cell array of per-layer arrays (``nn.W``) whose entries are views into a buffer.
+
+    ``nn.W[k] = A`` copies ``A`` into the buffer after checking its shape (no
+    silent reshape); in-place edits (``nn.W[k][0, 0] = 1``, ``nn.W[k] *= 2``)
+    work as usual; the number of layers cannot change.
+    """
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str, views: Sequence[np.ndarray]) -> None:
+        super().__init__(views)
+        self._name = name
+
+    def __setitem__(self, k: Any, value: Any) -> None:
+        if isinstance(k, slice):
+            targets = list.__getitem__(self, k)
+            values = list(value) if not isinstance(value, np.ndarray) else [value]
+            if len(values) != len(targets):
+                raise ValueError(f"nn.{self._name}[{k.start}:{k.stop}] has {len(targets)} layers; "
+                                 f"got {len(values)} arrays")
+            for t, v in zip(targets, values):
+                assign_into(t, v, f"nn.{self._name}[...]")
+            return
+        try:
+            target = list.__getitem__(self, k)
+        except TypeError:
+            raise TypeError(f"nn.{self._name} indices must be integers; got {type(k).__name__}") from None
+        except IndexError:
+            raise IndexError(f"nn.{self._name}[{k}]: the network has {len(self)} layers "
+                             f"(MATLAB nn.{self._name}{{k}} is nn.{self._name}[k-1])") from None
+        assign_into(target, value, f"nn.{self._name}[{k}]")
+
+    def _fixed(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"nn.{self._name} has one entry per layer; its length cannot change "
+                        "(create a network of another size with nn_create)")
+
+    append = extend = insert = pop = remove = clear = sort = reverse = __delitem__ = _fixed
+    __iadd__ = __imul__ = _fixed  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:  # pickles / copies as a plain list of arrays
+        return (list, (list(self),))
+
+
+def assign_into(target: np.ndarray, value: Any, what: str) -> None:
+    """Copy ``value`` into the buffer view ``target`` after checking it (MATLAB: "nonconformant")."""
+    if value is target:
+        return  # nn.W[k] += 1 assigns the (already changed) view back
+    if value is None or isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"{what} must be a numeric array of shape {target.shape}; got {type(value).__name__}")
+    try:
+        a = np.asarray(value)
+    except Exception as e:  # noqa: BLE001 - ragged lists and the like
+        raise TypeError(f"{what} must be a numeric array of shape {target.shape}: {e}") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must be a real numeric array of shape {target.shape}; got dtype {a.dtype}")
+    shape = target.shape
+    vector_ok = shape[1] == 1 and a.ndim <= 1 and a.size == shape[0]  # b(:) as a row, a list or a scalar
+    if a.shape != shape and not vector_ok:
+        raise ValueError(f"{what}: nonconformant assignment: the array has shape {a.shape}, the layer needs "
+                         f"{shape}" + (" (transposed?)" if a.shape == shape[::-1] else ""))
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{what}: the array contains NaN or inf")
+    target[...] = a.reshape(shape)
+
+
+# ------------------------------------------------------------------------------ network
+class Network(MutableMapping):
+    """The course's ``nn`` struct as a Python value (see the module docstring)."""
+
+    __slots__ = ("_fields", "_buf", "_views", "_rng", "_dropout_seed", "_dropout_step", "_given",
+                 "_scratch", "_hist")
+
+    # ---- construction (internal: networks come from nn_create / nn_load) ----
+    @classmethod
+    def _from_parts(cls, fields: dict[str, Any], buf: Buffers, rng: np.random.Generator, dropout_seed: int,
+                    given: frozenset) -> "Network":
+        nn = cls.__new__(cls)
+        nn._fields, nn._buf, nn._views, nn._rng = fields, buf, {}, rng
+        nn._dropout_seed, nn._dropout_step, nn._given = int(dropout_seed), 0, frozenset(given)
+        nn._scratch, nn._hist = {}, {}
+        return nn
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("create networks with nn_create(sizes, ...) or load them with nntoolbox.io.nn_load")
+
+    # ---- copies: whole, independent networks ----
+    def copy(self) -> "Network":
+        """An independent copy (MATLAB ``nn2 = nn``): own buffers, fields and random generator."""
+        out = Network.__new__(Network)
+        fields = self._fields.copy()
+        for k, v in fields.items():
+            if isinstance(v, np.ndarray):
+                if v.flags.writeable:  # read-only arrays (made by the library) are shared
+                    fields[k] = v.copy()
+            elif not isinstance(v, (str, int, float, bool, tuple, np.generic, type(None))):
+                fields[k] = _copy.deepcopy(v)
+        out._fields, out._buf, out._views = fields, self._buf.copy(), {}
+        out._rng = _copy_rng(self._rng)
+        out._dropout_seed, out._dropout_step, out._given = self._dropout_seed, self._dropout_step, self._given
+        out._scratch, out._hist = dict(self._scratch), self._hist  # their arrays are never changed in place
+        return out
+
+    __copy__ = copy
+
+    def __deepcopy__(self, memo: dict) -> "Network":
+        return self.copy()
+
+    def __getstate__(self) -> dict:
+        return {"fields": self._fields, "buf": (self._buf.layout, self._buf.params, self._buf.grads,
+                                                 self._buf.state, self._buf.stats, self._buf.slots,
+                                                 self._buf.signature),
+                "rng": self._rng, "dropout": (self._dropout_seed, self._dropout_step), "given": self._given,
+                "scratch": self._scratch, "hist": self._hist}
+
+    def __setstate__(self, state: dict) -> None:
+        layout, params, grads, st, stats, slots, sig = state["buf"]
+        self._fields, self._rng, self._given = state["fields"], state["rng"], state["given"]
+        self._buf = Buffers(np.array(layout), np.ascontiguousarray(params), np.ascontiguousarray(grads),
+                            np.ascontiguousarray(st), None if stats is None else np.ascontiguousarray(stats),
+                            tuple(slots), tuple(sig))
+        self._dropout_seed, self._dropout_step = state["dropout"]
+        self._scratch, self._hist, self._views = state["scratch"], state["hist"], {}
+
+    # ---- mapping interface ----
+    def _view_fields(self) -> dict[str, tuple[str, Any]]:
+        """Buffer-backed field name -> (kind, index): params/grads/state groups, E/S."""
+        out: dict[str, tuple[str, Any]] = {}
+        for g in self._buf.groups():
+            gid = PARAM_GROUPS.index(g)
+            out[g] = ("params", gid)
+            out[GRAD_NAMES[g]] = ("grads", gid)
+            for slot, prefix in enumerate(self._buf.slots):
+                out[prefix + g] = ("state", (slot, gid))
+        if self._buf.stats is not None:
+            out["E"], out["S"] = ("stats", 0), ("stats", 1)
+        return out
+
+    def _layers(self, name: str) -> LayerList | None:
+        lst = self._views.get(name)
+        if lst is not None:
+            return lst
+        spec = self._view_fields().get(name)
+        if spec is None:
+            return None
+        kind, idx = spec
+        b = self._buf
+        if kind == "params":
+            views = b.views(b.params, idx)
+        elif kind == "grads":
+            views = b.views(b.grads, idx)
+        elif kind == "state":
+            views = b.views(b.state[idx[0]], idx[1])
+        else:
+            views = b.stat_views(idx, self.sizes)
+        lst = self._views[name] = LayerList(name, views)
+        return lst
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._fields[key]
+        except KeyError:
+            pass
+        except TypeError:
+            raise KeyError(key) from None
+        lst = self._layers(key) if isinstance(key, str) else None
+        if lst is not None:
+            return lst
+        if key == "history" and self._hist:
+            return pd.DataFrame({k: np.array(v) for k, v in self._hist.items()})
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._fields or (isinstance(key, str) and (
+            key in self._view_fields() or (key == "history" and bool(self._hist))))
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._fields
+        yield from self._view_fields()
+        if self._hist:
+            yield "history"
+
+    def __len__(self) -> int:
+        return len(self._fields) + len(self._view_fields()) + bool(self._hist)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        """Edit a field the way MATLAB's ``nn.field = value`` would, or refuse clearly.
+
+        * per-layer arrays (``W``, ``b``, ``Gamma``, ``Beta``, gradients, optimizer
+          state ``vW`` ..., ``E``, ``S``): a list with one array of the right shape per
+          layer, copied into the buffers;
+        * ``nn_create`` options: validated as ``nn_create`` validates them; structural
+          ones rebuild what they need (:mod:`nntoolbox.edits`);
+        * ``size``/``depth``: refused (create a new network);
+        * course scalars (``AdamTime``, ``vecNum``, ``encoder``, ``cost`` ...): type-checked;
+        * any other name: a new field, as in MATLAB, unless it looks like a misspelt one.
+        """
+        from .edits import set_field  # noqa: PLC0415 - edits imports this module
+        set_field(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        from .options import OPTIONS  # noqa: PLC0415 - options is imported after this module
+        if key in self._fields and key not in _REQUIRED and key not in OPTIONS:
+            del self._fields[key]
+        elif key == "history" and self._hist:
+            self._hist = {}
+        else:
+            raise KeyError(f"nn.{key} cannot be removed" if key in self else key)
+
+    # ---- attribute access: nn.W is nn["W"] ----
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
         try:
             return self[name]
         except KeyError:
@@ -39,131 +364,59 @@ class Network(dict):
             ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            if name in Network.__slots__:
+                object.__setattr__(self, name, value)
+                return
+            raise AttributeError(f"nn.{name}: fields starting with '_' are internal")
         self[name] = value
 
     def __delattr__(self, name: str) -> None:
-        del self[name]
+        try:
+            del self[name]
+        except KeyError as e:
+            raise AttributeError(str(e)) from None
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self.public_fields()))
+        return sorted(set(object.__dir__(self)) | set(self.public_fields()))
 
     def public_fields(self) -> Iterator[str]:
-        """Fields a MATLAB user would see (internal ones start with ``_``)."""
-        return (k for k in self.keys() if not k.startswith("_"))
+        """Field names a MATLAB user would see."""
+        return iter(self)
 
-    def copy(self) -> "Network":  # noqa: D102 - deep copy keeps views consistent
-        return copy_network(self)
+    __eq__ = object.__eq__  # type: ignore[assignment] - a network compares by identity, like a handle-free value
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return (
-            f"Network(size={list(map(int, self.get('size', [])))}, "
-            f"active_function={self.get('active_function')!r}, "
-            f"output_function={self.get('output_function')!r}, "
-            f"optimization_method={self.get('optimization_method')!r}, "
-            f"objective_function={self.get('objective_function')!r})"
+            f"Network(size={list(self.sizes)}, "
+            f"active_function={self._fields.get('active_function')!r}, "
+            f"output_function={self._fields.get('output_function')!r}, "
+            f"optimization_method={self._fields.get('optimization_method')!r}, "
+            f"objective_function={self._fields.get('objective_function')!r})"
         )
 
+    # ---- internal helpers used by the engines ----
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self._buf.signature[0]
 
-def layer_shapes(nn: Network) -> list[dict[str, tuple[int, int]]]:
-    """Shape of each parameter group per layer (only groups the network has)."""
-    sizes = [int(s) for s in nn["size"]]
-    per_unit = nn["bn_mode"] == "standard"
-    shapes = []
-    for k in range(len(sizes) - 1):
-        h, w = sizes[k + 1], sizes[k]
-        d = {"W": (h, w), "b": (h, 1)}
-        if nn["batch_normalization"]:
-            # the course keeps one scalar gamma/beta per layer; standard BN one per unit
-            d["Gamma"] = (h, 1) if per_unit else (1, 1)
-            d["Beta"] = d["Gamma"]
-        shapes.append(d)
-    return shapes
+    def layout_signature(self) -> tuple:
+        """The signature the network's current fields ask for (compare with ``_buf.signature``)."""
+        f = self._fields
+        bn = bool(f["batch_normalization"])
+        return signature(self._buf.signature[0], bn, f["bn_mode"] == "standard", self._buf.slots, f["dtype"])
 
+    def checked_buffers(self) -> Buffers:
+        """The buffers, after checking that they still match the fields (cheap): every kernel entry."""
+        if self._buf.signature != self.layout_signature():
+            raise RuntimeError("internal error: the network's buffers do not match its fields "
+                               f"({self._buf.signature} vs {self.layout_signature()})")
+        self._buf.verify()
+        return self._buf
 
-def build_layout(nn: Network) -> np.ndarray:
-    """Offsets table: one row per (layer, group) = (layer, group_id, offset, rows, cols)."""
-    rows, off = [], 0
-    for k, groups in enumerate(layer_shapes(nn)):
-        for g, (h, w) in groups.items():
-            rows.append((k, PARAM_GROUPS.index(g), off, h, w))
-            off += h * w
-    return np.array(rows, dtype=np.int64).reshape(-1, 5)
-
-
-def _views(buf: np.ndarray, layout: np.ndarray, group: int) -> list[np.ndarray]:
-    return [buf[o:o + h * w].reshape(h, w) for (_, g, o, h, w) in layout if g == group]
-
-
-def _expose(nn: Network, field: str, views: list[np.ndarray]) -> None:
-    """Set ``nn[field]`` to a list of buffer views and remember them for :func:`sync_buffers`."""
-    nn.setdefault("_owned", {})[field] = tuple(views)
-    nn[field] = list(views)
-
-
-def attach_buffers(nn: Network, params: np.ndarray, grads: np.ndarray, state: np.ndarray) -> None:
-    """Store the flat buffers on ``nn`` and expose MATLAB-named per-layer views."""
-    layout = nn["_layout"]
-    nn["_params"], nn["_grads"], nn["_state"] = params, grads, state
-    for gid, g in enumerate(PARAM_GROUPS):
-        if not np.any(layout[:, 1] == gid):
-            continue
-        _expose(nn, g, _views(params, layout, gid))
-        _expose(nn, GRAD_NAMES[g], _views(grads, layout, gid))
-        for slot, prefix in enumerate(nn["_state_slots"]):
-            _expose(nn, prefix + g, _views(state[slot], layout, gid))
-
-
-def attach_stats(nn: Network, stats: np.ndarray) -> None:
-    """Batch-norm statistics ``E``/``S``: per-layer column views into one (2, units) buffer."""
-    nn["_bnstats"] = stats
-    ends = np.cumsum([int(s) for s in nn["size"][1:]])
-    starts = np.concatenate(([0], ends[:-1]))
-    for row, field in enumerate(("E", "S")):
-        _expose(nn, field, [stats[row, a:b].reshape(-1, 1) for a, b in zip(starts, ends)])
-
-
-def sync_buffers(nn: Network) -> None:
-    """Copy any per-layer array the user replaced back into the flat buffers.
-
-    Cheap (an identity check per array); called before fused work so that
-    ``nn.W[0] = new_array`` behaves as it would in MATLAB.
-    """
-    for field, views in nn["_owned"].items():
-        lst = nn[field]
-        if len(lst) != len(views):
-            raise ValueError(f"nn.{field} has {len(lst)} entries, expected {len(views)} (one per layer)")
-        if not isinstance(lst, list):
-            lst = nn[field] = list(lst)
-        for i, view in enumerate(views):
-            if lst[i] is view:
-                continue  # still our view (possibly changed in place)
-            a = np.asarray(lst[i], dtype=view.dtype)
-            if a.size != view.size:
-                raise ValueError(f"nn.{field}[{i}] has shape {a.shape}, expected {view.shape}")
-            view[...] = a.reshape(view.shape)
-            lst[i] = view
-
-
-def copy_network(nn: Network) -> Network:
-    """Deep copy whose per-layer arrays are views into its own new buffers."""
-    sync_buffers(nn)
-    # buffers and their per-layer views are rebuilt below, not copied one array at a time
-    skip = {"_params", "_grads", "_state", "_bnstats", "_rng", "_owned", *nn["_owned"]}
-    out = Network()
-    for k, v in nn.items():
-        if k in skip:
-            continue
-        if isinstance(v, np.ndarray):
-            out[k] = v.copy()
-        elif isinstance(v, list):
-            out[k] = [x.copy() if isinstance(x, np.ndarray) else x for x in v]
-        else:
-            out[k] = v
-    out["_rng"] = _copy_rng(nn.get("_rng"))
-    attach_buffers(out, nn["_params"].copy(), nn["_grads"].copy(), nn["_state"].copy())
-    if "_bnstats" in nn:
-        attach_stats(out, nn["_bnstats"].copy())
-    return out
+    def _set_buffers(self, buf: Buffers) -> None:
+        self._buf, self._views = buf, {}
 
 
 def _copy_rng(rng: np.random.Generator | None) -> np.random.Generator | None:
@@ -176,4 +429,14 @@ def _copy_rng(rng: np.random.Generator | None) -> np.random.Generator | None:
 
 def n_layers(nn: Network) -> int:
     """Number of weight layers (MATLAB ``nn.depth - 1``)."""
-    return int(nn["depth"]) - 1
+    return len(nn.sizes) - 1
+
+
+def near_miss(name: str, known: Sequence[str]) -> str | None:
+    """The known field ``name`` is probably a misspelling of, if any."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.8)
+    if not close:
+        lower = {k.lower().replace("_", ""): k for k in known}
+        hit = lower.get(name.lower().replace("_", "").replace(" ", ""))
+        return hit if hit != name else None
+    return close[0]

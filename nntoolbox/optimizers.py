@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .kernels import optim
-from .network import Network, sync_buffers
+from .network import PARAM_GROUPS, Network
 
 
 class Optimizer(NamedTuple):
@@ -22,6 +22,25 @@ OPTIMIZERS: dict[str, Optimizer] = {
 }
 
 
+# The course initialises these state entries of Gamma to 1 instead of 0
+# (nn.vGamma{k} = 1 for Momentum, nn.sGamma{k} = 1 for Adam): quirk 7, option state_init.
+COURSE_GAMMA_STATE_ONE = {"Momentum": "v", "Adam": "s"}
+
+
+def init_optimizer_state(nn: Network) -> None:
+    """Optimizer state as ``nn_create.m`` leaves it: zeros (course: Gamma's v or s at 1), AdamTime 0."""
+    buf, method = nn._buf, nn["optimization_method"]
+    buf.state[...] = 0.0
+    slot = COURSE_GAMMA_STATE_ONE.get(method)
+    if slot in buf.slots and nn["state_init"] == "course" and "Gamma" in buf.groups():
+        for view in buf.views(buf.state[buf.slots.index(slot)], PARAM_GROUPS.index("Gamma")):
+            view[...] = 1.0
+    if method == "Adam":
+        nn._fields["AdamTime"] = 0
+    else:
+        nn._fields.pop("AdamTime", None)
+
+
 def adam_time(nn: Network) -> float:
     """Bias-correction time for this update.
 
@@ -30,7 +49,7 @@ def adam_time(nn: Network) -> float:
     Textbook: the count of updates, advanced here.
     """
     if nn["adam"] == "textbook":
-        nn["AdamTime"] = int(nn["AdamTime"]) + 1
+        nn._fields["AdamTime"] = int(nn["AdamTime"]) + 1
     return float(max(nn["AdamTime"], 1))
 
 
@@ -42,9 +61,15 @@ def step_args(nn: Network) -> tuple:
             nn.get("adam") == "textbook")
 
 
+def apply_step(nn: Network) -> None:
+    """One optimizer step in place from the gradients in the buffers (both engines' update)."""
+    buf = nn.checked_buffers()
+    optim.apply_update(buf.params, buf.grads, buf.state, *step_args(nn))
+
+
 def nn_applygradient(nn: Network) -> Network:
     """Apply the gradients in ``nn.W_grad`` ... with the network's optimizer
-    (MATLAB ``nn = nn_applygradient(nn)``).  Returns ``nn``."""
-    sync_buffers(nn)
-    optim.apply_update(nn["_params"], nn["_grads"], nn["_state"], *step_args(nn))
+    (MATLAB ``nn = nn_applygradient(nn)``).  Returns the updated network; ``nn`` is unchanged."""
+    nn = nn.copy()
+    apply_step(nn)
     return nn

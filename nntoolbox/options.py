@@ -81,9 +81,13 @@ def _dtype(name: str, v: Any) -> str:
 
 
 def _seed(name: str, v: Any) -> Any:
-    if v is None or isinstance(v, (np.random.Generator, int, np.integer)):
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        if v < 0:
+            raise ValueError(f"option {name!r} must be a non-negative integer; got {v}")
         return v
-    raise TypeError(f"option {name!r} must be an int seed or a numpy Generator; got {type(v).__name__}")
+    if v is None or isinstance(v, np.random.Generator):
+        return v
+    raise TypeError(f"option {name!r} must be a non-negative int seed or a numpy Generator; got {type(v).__name__}")
 
 
 INF = float("inf")

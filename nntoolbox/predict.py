@@ -6,10 +6,10 @@ from typing import Any
 import numpy as np
 
 from .batchnorm import BN_MODES
-from .checks import check_xy
+from .checks import check_class_labels, check_xy
 from .forward import layer_function
 from .functions import OUTPUTS
-from .network import Network, n_layers, sync_buffers
+from .network import Network, n_layers
 
 
 def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
@@ -32,12 +32,18 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     as ``nn.a{end}'``.  Uses stored batch-norm statistics and no dropout.
     ``engine='numpy'`` runs the plain numpy pass (same numbers).
     """
-    x, _ = check_xy(nn, x, None)
-    sync_buffers(nn)
+    x, _ = check_xy(nn, x, None, min_rows=0)
+    if engine not in ("fused", "numpy"):
+        raise ValueError(f"engine must be 'fused' or 'numpy'; got {engine!r}")
+    if x.shape[0] == 0:
+        return np.zeros((0, nn.sizes[-1]), dtype=x.dtype)
+    return predict_rows(nn, x, engine)
+
+
+def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
+    """Outputs (one row per sample) for validated, non-empty rows ``x``."""
     if engine == "numpy":
         return predict_numpy(nn, x).T
-    if engine != "fused":
-        raise ValueError(f"engine must be 'fused' or 'numpy'; got {engine!r}")
     from .kernels.fused import fused_predict  # noqa: PLC0415
     return fused_predict(nn, x)
 
@@ -47,9 +53,12 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
 
     ``wrongs`` holds the ZERO-based row indices whose arg-max output differs
     from the arg-max of ``test_y`` (MATLAB's are one-based: add 1 to compare);
-    ``accuracy`` is ``1 - len(wrongs)/rows``.
+    ``accuracy`` is ``1 - len(wrongs)/rows``.  Each row of ``test_y`` must name one
+    class (a single largest entry, as one-hot rows do).  The returned network is a
+    copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).
     """
     x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
-    out = nn_predict(nn, x)
-    wrongs = np.flatnonzero(np.argmax(out, axis=1) != np.argmax(y, axis=1))
-    return wrongs, 1.0 - wrongs.size / y.shape[0], nn
+    labels = check_class_labels(y, "test_y")
+    out = predict_rows(nn, x)
+    wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)
+    return wrongs, 1.0 - wrongs.size / y.shape[0], nn.copy()

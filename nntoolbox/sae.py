@@ -21,9 +21,12 @@ def sae_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
 
 def sae_train(sae: Network, option: Any, train_x: Any) -> Network:
     """Train the autoencoder to reproduce its input with the KL sparsity penalty
-    on the hidden layer (MATLAB ``sae = sae_train(sae, option, train_x)``)."""
-    if int(sae["depth"]) != 3 or int(sae["size"][0]) != int(sae["size"][-1]):
+    on the hidden layer (MATLAB ``sae = sae_train(sae, option, train_x)``).
+    Returns the trained autoencoder (``encoder`` = 1); ``sae`` is unchanged."""
+    sizes = sae.sizes
+    if len(sizes) != 3 or sizes[0] != sizes[-1]:
         raise ValueError("sae_train needs a network from sae_create ([n, h, n])")
+    sae = sae.copy()
     sae["encoder"] = 1
     x = as_matrix(train_x, "train_x", sae["dtype"])
     return nn_train(sae, option, x, x)

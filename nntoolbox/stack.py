@@ -94,7 +94,7 @@ def pretrain_layers(
     with tqdm(total=len(sizes) - 1, desc="pretraining", unit="layer", disable=not progress) as bar:
         for i in range(len(sizes) - 2):
             sae = sae_create([sizes[i], sizes[i + 1]], **sae_opts, seed=int(sae_rng.integers(_SEED_RANGE)))
-            sae_train(sae, option, codes)
+            sae = sae_train(sae, option, codes)
             _check_stage(sae, f"autoencoder {i + 1}")
             encoders.append(sae)
             codes = sae_encode(sae, codes)
@@ -104,7 +104,7 @@ def pretrain_layers(
         top_opts = {k: v for k, v in given.items() if k not in ("keep_probability", "dropout")}
         top = nn_create(sizes[-2:], **{**top_opts, "batch_normalization": 0,
                                        "seed": int(rng.integers(_SEED_RANGE))})
-        nn_train(top, option, codes, y)
+        top = nn_train(top, option, codes, y)
         _check_stage(top, "the output layer")
         bar.set_postfix(layer=f"{sizes[-2]}->{sizes[-1]} (supervised)", cost=f"{top.cost[-1]:.4g}")
         bar.update()
@@ -122,8 +122,8 @@ def stack_network(sizes: Sequence[int], encoders: Sequence[Network], top: Networ
     for k, (W, b) in enumerate(parts):
         if W.shape != nn.W[k].shape:
             raise ValueError(f"pretrained layer {k + 1} has W of shape {W.shape}, the network {nn.W[k].shape}")
-        nn.W[k][...] = W  # in place: nn.W[k] is a view into the parameter buffer
-        nn.b[k][...] = b
+        nn.W[k] = W  # copied into the parameter buffer (shape-checked)
+        nn.b[k] = b
     return nn
 
 
@@ -149,5 +149,5 @@ def sae_stack_pretrain(
                                     seed=rng, **given)
     nn = stack_network(sizes, encoders, top, seed=rng, **given)
     if fine_tune:
-        nn_train(nn, option, x, y)
+        nn = nn_train(nn, option, x, y)
     return nn

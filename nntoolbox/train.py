@@ -1,21 +1,26 @@
-"""``nn_train`` (MATLAB ``nn_train.m``): mini-batch training for a number of epochs."""
+"""``nn_train`` (MATLAB ``nn_train.m``): mini-batch training for a number of epochs, optionally
+keeping the best network on validation data (the course's ``storedNN`` loop) inside the call."""
 from __future__ import annotations
 
+import math
+import time
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from .backprop import backward
-from .checks import check_xy
+from .checks import check_class_labels, check_trainable, check_training_data, check_xy
 from .create import make_rng
-from .forward import forward_train, record_cost
-from .kernels import optim
-from .network import Network, sync_buffers
-from .optimizers import step_args
+from .forward import ce_factor, forward_train, record_cost
+from .functions import data_cost
+from .network import Network, _readonly
+from .optimizers import apply_step
+from .predict import predict_rows
 
 ENGINES = ("fused", "stepwise")
+HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
 
 
 @dataclass
@@ -26,9 +31,18 @@ class TrainOptions:
     batch orders, one zero-based permutation per epoch (shape ``iteration x m``),
     the seam for reproducing a MATLAB run; otherwise ``rng`` (seed or Generator,
     default: the network's own generator) shuffles each epoch like ``randperm``.
+    ``progress``: a tqdm bar over the epochs (a string labels it).
     ``remainder``: ``'drop'`` (course: ``m/batch_size`` batches, the rest unused)
     or ``'keep'`` (a smaller last batch).  ``engine``: ``'fused'`` (Numba, one call
     per epoch) or ``'stepwise'`` (nn_forward / nn_backpropagation / nn_applygradient).
+
+    The course's best-on-validation loop: ``validation=(x_val, y_val)`` scores the
+    network after every epoch (``val_cost``, and ``val_accuracy`` for one-hot
+    targets); ``restore_best`` (default: True when ``validation`` is given) returns
+    the network of the best epoch (highest accuracy, else lowest ``val_cost``);
+    ``patience=N`` stops after N epochs without improvement.  ``callback(epoch, nn)``
+    runs after every epoch with a copy of the network: return ``False`` to stop,
+    or a network to continue training from (e.g. ``nn`` with a new learning rate).
     """
     batch_size: int
     iteration: int = 1
@@ -37,6 +51,10 @@ class TrainOptions:
     remainder: str = "drop"
     engine: str = "fused"
     progress: bool = False
+    validation: Any = None
+    patience: Any = None
+    restore_best: Any = None
+    callback: Any = None
 
 
 def parse_train_options(option: Any) -> TrainOptions:
@@ -60,6 +78,7 @@ def parse_train_options(option: Any) -> TrainOptions:
     if "batch_size" not in items:
         raise ValueError("option.batch_size is required (MATLAB: option.batch_size = 100)")
     opt = TrainOptions(**items)
+    opt = TrainOptions(**vars(opt))  # a private copy: the checks below canonicalise fields
     for name in ("batch_size", "iteration"):
         v = getattr(opt, name)
         if isinstance(v, np.ndarray) and v.size == 1:
@@ -72,35 +91,49 @@ def parse_train_options(option: Any) -> TrainOptions:
         raise ValueError(f"option.remainder must be 'drop' or 'keep'; got {opt.remainder!r}")
     if opt.engine not in ENGINES:
         raise ValueError(f"option.engine must be one of {ENGINES}; got {opt.engine!r}")
+    if opt.rng is not None and not isinstance(opt.rng, np.random.Generator) and (
+            isinstance(opt.rng, bool) or not isinstance(opt.rng, (int, np.integer)) or opt.rng < 0):
+        raise TypeError(f"option.rng must be a non-negative int seed or a numpy Generator; got {opt.rng!r}")
+    if opt.patience is not None:
+        if isinstance(opt.patience, bool) or not isinstance(opt.patience, (int, np.integer)) or opt.patience < 1:
+            raise ValueError(f"option.patience must be a positive integer (epochs); got {opt.patience!r}")
+        if opt.validation is None:
+            raise ValueError("option.patience needs option.validation = (x_val, y_val)")
+    if opt.restore_best is None:
+        opt.restore_best = opt.validation is not None
+    elif opt.restore_best not in (True, False, 0, 1):
+        raise ValueError(f"option.restore_best must be True or False; got {opt.restore_best!r}")
+    elif opt.restore_best and opt.validation is None:
+        raise ValueError("option.restore_best needs option.validation = (x_val, y_val)")
+    if opt.callback is not None and not callable(opt.callback):
+        raise TypeError(f"option.callback must be a function callback(epoch, nn); got {type(opt.callback).__name__}")
     return opt
 
 
-def batch_orders(opt: TrainOptions, nn: Network, m: int) -> np.ndarray:
-    """One zero-based permutation of the m samples per epoch."""
-    if opt.order is not None:
-        order = np.asarray(opt.order)
-        if order.ndim == 1:
-            order = order[None, :]
-        if order.shape != (opt.iteration, m):
-            raise ValueError(f"option.order must have shape (iteration, m) = {(opt.iteration, m)}; "
-                             f"got {order.shape}")
-        if order.dtype.kind not in "iuf" or (order.dtype.kind == "f" and np.any(order != np.round(order))):
-            raise ValueError("option.order must hold integer (zero-based) sample indices")
-        order = order.astype(np.int64)
-        if np.any(np.sort(order, axis=1) != np.arange(m)):
-            raise ValueError("each row of option.order must be a permutation of 0..m-1 (zero-based)")
-        return order
-    rng = make_rng(opt.rng) if opt.rng is not None else nn["_rng"]
-    return np.stack([rng.permutation(m) for _ in range(opt.iteration)])
+def batch_orders(opt: TrainOptions, rng: np.random.Generator, m: int) -> Iterator[np.ndarray]:
+    """One zero-based permutation of the m samples per epoch, drawn when the epoch starts
+    (so memory does not grow with ``iteration``); explicit ``option.order`` rows are checked first."""
+    if opt.order is None:
+        return (rng.permutation(m) for _ in range(opt.iteration))
+    order = np.asarray(opt.order)
+    if order.ndim == 1:
+        order = order[None, :]
+    if order.shape != (opt.iteration, m):
+        raise ValueError(f"option.order must have shape (iteration, m) = {(opt.iteration, m)}; got {order.shape}")
+    if order.dtype.kind not in "iuf" or (order.dtype.kind == "f" and np.any(order != np.round(order))):
+        raise ValueError("option.order must hold integer (zero-based) sample indices")
+    order = order.astype(np.int64)
+    if np.any(np.sort(order, axis=1) != np.arange(m)):
+        raise ValueError("each row of option.order must be a permutation of 0..m-1 (zero-based)")
+    return iter(order)
 
 
 def batch_bounds(m: int, batch_size: int, remainder: str) -> np.ndarray:
     """Start offsets of the batches plus the end (``starts[i]:starts[i+1]``)."""
-    n_full = m // batch_size
-    ends = [(i + 1) * batch_size for i in range(n_full)]
+    ends = np.arange(1, m // batch_size + 1, dtype=np.int64) * batch_size
     if remainder == "keep" and m % batch_size:
-        ends.append(m)
-    return np.array([0] + ends, dtype=np.int64)
+        ends = np.append(ends, m)
+    return np.concatenate(([0], ends)).astype(np.int64)
 
 
 def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -110,80 +143,159 @@ def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray,
         by = y[idx]
         costs[i] = forward_train(nn, x[idx], by)
         backward(nn, by)
-        optim.apply_update(nn["_params"], nn["_grads"], nn["_state"], *step_args(nn))
+        apply_step(nn)
     return costs
 
 
-_SNAPSHOT_KEYS = ("_params", "_state", "_bnstats")
+class _Validation:
+    """Scores a network on validation rows after an epoch: val_cost, val_accuracy (one-hot targets)."""
+
+    def __init__(self, nn: Network, data: Any) -> None:
+        if not isinstance(data, (tuple, list)) or len(data) != 2:
+            raise TypeError("option.validation must be a pair (x_val, y_val)")
+        self.x, self.y = check_xy(nn, data[0], data[1], "validation x", "validation y")
+        self.yt = self.y.T
+        one_hot = self.y.shape[1] > 1 and np.all((self.y == 0) | (self.y == 1)) and np.all(self.y.sum(axis=1) == 1)
+        # classification (scored by accuracy) with cross entropy or one-hot targets; else by val_cost
+        classify = nn["objective_function"] == "Cross Entropy" or one_hot
+        self.labels = check_class_labels(self.y, "validation y") if classify else None
+
+    def score(self, nn: Network) -> dict[str, float]:
+        out = predict_rows(nn, self.x)
+        row = {"val_cost": data_cost(out.T, self.yt, nn["objective_function"], ce_factor(nn))}
+        if self.labels is not None:
+            row["val_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.labels))
+        return row
+
+    def better(self, row: dict[str, float], best: dict[str, float] | None) -> bool:
+        if best is None:
+            return True
+        if self.labels is not None:
+            return row["val_accuracy"] > best["val_accuracy"]
+        return row["val_cost"] < best["val_cost"]
 
 
-def _snapshot(nn: Network) -> dict:
-    snap = {k: nn[k].copy() for k in _SNAPSHOT_KEYS if k in nn}
-    snap.update({k: nn[k] for k in ("AdamTime", "vecNum", "cost", "_dropout_step") if k in nn})
-    return snap
-
-
-def _restore(nn: Network, snap: dict) -> None:
-    for k, v in snap.items():
-        if k in _SNAPSHOT_KEYS:
-            nn[k][...] = v  # in place: the per-layer views stay valid
-        else:
-            nn[k] = v
+def _flush(nn: Network, costs: list[np.ndarray], rows: list[dict[str, float]]) -> None:
+    """Record the epochs' batch costs (``nn.cost``, the course's rule) and history rows on ``nn``."""
+    if costs:
+        record_cost(nn, np.concatenate(costs))
+    if rows:
+        hist = dict(nn._hist)
+        n_old = len(next(iter(hist.values()))) if hist else 0
+        for col in HISTORY_COLUMNS:
+            if col in rows[0] or col in hist:
+                new = np.array([r.get(col, math.nan) for r in rows])
+                hist[col] = _readonly(np.concatenate([hist[col], new]) if col in hist else
+                                      np.concatenate([np.full(n_old, np.nan), new]) if n_old else new)
+        nn._hist = hist
+    costs.clear()
+    rows.clear()
 
 
 def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     """Train for ``option.iteration`` epochs of mini-batches
     (MATLAB ``nn = nn_train(nn, option, train_x, train_y)``); rows are samples.
 
-    The network is changed in place and returned.  Per-batch costs are
-    appended to ``nn.cost``.  If the cost becomes NaN/inf, or the run is
-    interrupted (Ctrl-C), the network is rolled back to the end of the last
-    complete epoch, ``nn.diverged`` / ``nn.interrupted`` is set, and a
-    warning says so.
+    Returns the trained network; ``nn`` itself is unchanged (MATLAB value
+    semantics: ``storedNN = nn`` keeps what it stored).  Per-batch costs are
+    appended to ``nn.cost``; ``nn.history`` (a pandas DataFrame) gets one row per
+    epoch: ``epoch``, ``cost`` (mean batch cost), ``val_cost``, ``val_accuracy``,
+    ``seconds``.  With ``option.validation`` the network of the best epoch is
+    returned (``nn.best_epoch``; see :class:`TrainOptions`).
+
+    If the cost becomes NaN/inf, or the run is interrupted (Ctrl-C), the run
+    stops at the end of the last complete epoch, ``nn.diverged`` /
+    ``nn.interrupted`` is set, and a warning says so.
     """
     opt = parse_train_options(option)
-    x, y = check_xy(nn, train_x, train_y, "train_x", "train_y")
+    x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
     if opt.batch_size > m:
         raise ValueError(f"option.batch_size ({opt.batch_size}) is larger than the number of samples ({m})")
-    orders = batch_orders(opt, nn, m)
     bounds = batch_bounds(m, opt.batch_size, opt.remainder)
-    if nn["batch_normalization"] and np.min(np.diff(bounds)) < 2:
-        # the course's std of one sample makes S = sqrt(0/0): NaN from the first batch
-        raise ValueError("batch normalization needs at least 2 samples per batch "
-                         f"(batch_size={opt.batch_size}, remainder={opt.remainder!r})")
-    sync_buffers(nn)
-    nn["diverged"] = nn["interrupted"] = False
+    check_trainable(nn, int(np.min(np.diff(bounds))), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
+    val = _Validation(nn, opt.validation) if opt.validation is not None else None
+    work = nn.copy()
+    orders = batch_orders(opt, make_rng(opt.rng) if opt.rng is not None else work._rng, m)
     if opt.engine == "fused":
         from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
-        run_epoch = fused_epoch
+        run_epoch: Callable = fused_epoch
     else:
         run_epoch = _stepwise_epoch
-    epochs = range(opt.iteration)
+    work._fields["diverged"] = work._fields["interrupted"] = False
+    first = len(work._hist.get("epoch", ())) + 1
+    epochs = range(first, first + opt.iteration)
+    bar = None
     if opt.progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
-        epochs = tqdm(epochs, desc="nn_train", unit="epoch")
-    done = 0
-    snap = _snapshot(nn)
+        epochs = bar = tqdm(epochs, desc=opt.progress if isinstance(opt.progress, str) else "nn_train", unit="epoch")
+    costs: list[np.ndarray] = []
+    rows: list[dict[str, float]] = []
+    good = (work.copy(), 0)  # the network after the last complete epoch, and its count of pending epochs
+    best, best_row, since_best = None, None, 0
     try:
-        for e in epochs:
-            if nn["optimization_method"] == "Adam" and nn["adam"] == "course":
-                nn["AdamTime"] = int(nn["AdamTime"]) + 1  # the course's time step counts epochs
-            costs = run_epoch(nn, x, y, orders[e], bounds)
-            if not (np.all(np.isfinite(costs)) and np.all(np.isfinite(nn["_params"]))):
-                _restore(nn, snap)
-                nn["diverged"] = True
+        for epoch in epochs:
+            if work["optimization_method"] == "Adam" and work["adam"] == "course":
+                work._fields["AdamTime"] = int(work._fields["AdamTime"]) + 1  # the course's time step counts epochs
+            perm = next(orders)
+            t0 = time.perf_counter()
+            c = run_epoch(work, x, y, perm, bounds)
+            seconds = time.perf_counter() - t0
+            if not (np.all(np.isfinite(c)) and np.all(np.isfinite(work._buf.params))):
+                work = good[0]
+                work._fields["diverged"] = True
                 warnings.warn(
-                    f"nn_train: the cost became NaN/inf in epoch {e + 1}; the network is kept as it was "
-                    f"after epoch {done} (try a lower learning rate than {nn['learning_rate']})",
+                    f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
+                    f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
                     RuntimeWarning, stacklevel=2)
                 break
-            record_cost(nn, costs)
-            done += 1
-            snap = _snapshot(nn) if done < opt.iteration else snap
+            row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
+            if val is not None:
+                row.update(val.score(work))
+            costs.append(c)
+            rows.append(row)
+            stop, new_best = False, None
+            if val is not None:
+                if val.better(row, best_row):
+                    best_row, since_best = row, 0
+                    if opt.restore_best:
+                        new_best = work.copy()
+                        new_best._fields["best_epoch"] = epoch
+                else:
+                    since_best += 1
+                    stop = opt.patience is not None and since_best >= opt.patience
+            if bar is not None:
+                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds")},
+                                refresh=False)
+            if opt.callback is not None:
+                _flush(work, costs, rows)
+                answer = opt.callback(epoch, work.copy())
+                if isinstance(answer, Network):
+                    if answer.sizes != work.sizes:
+                        raise ValueError(f"option.callback returned a network of size {list(answer.sizes)}; "
+                                         f"training needs {list(work.sizes)}")
+                    work = answer.copy()
+                stop = stop or answer is False
+            good = (work.copy(), len(costs))
+            if new_best is not None:
+                best = new_best
+            if stop:
+                break
     except KeyboardInterrupt:
-        _restore(nn, snap)
-        nn["interrupted"] = True
-        warnings.warn(f"nn_train interrupted: the network is kept as it was after epoch {done}",
+        work, pending = good
+        del costs[pending:], rows[pending:]
+        work._fields["interrupted"] = True
+        warnings.warn("nn_train interrupted: the network is kept as it was after its last complete epoch",
                       RuntimeWarning, stacklevel=2)
-    return nn
+    finally:
+        if bar is not None:
+            bar.close()
+    if best is not None:
+        # the best epoch's network, with the record (cost, history, flags) of the whole run
+        done = work
+        for key in ("diverged", "interrupted"):
+            best._fields[key] = done._fields[key]
+        best._fields["cost"], best._hist = done._fields["cost"], done._hist
+        work = best
+    _flush(work, costs, rows)
+    return work

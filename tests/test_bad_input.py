@@ -61,10 +61,13 @@ def test_y_columns_differ_from_outputs(call, nn, data):
 
 
 @pytest.mark.parametrize("call", XY_CALLS)
-def test_y_as_label_column_gets_one_hot_hint(call, nn, data):
+@pytest.mark.parametrize("shape", ["column", "vector"])
+def test_y_as_label_column_gets_one_hot_hint(call, nn, data, shape):
     x, y = data
-    with pytest.raises(ValueError, match=r"1 columns but the network has 2 outputs.*one-hot"):
-        XY_CALLS[call](nn, x, np.argmax(y, axis=1)[:, None])
+    labels = np.argmax(y, axis=1)
+    labels = labels[:, None] if shape == "column" else labels
+    with pytest.raises(ValueError, match=r"vector of 10 class labels.*one-hot rows \(10 x 2\).*nntoolbox.one_hot"):
+        XY_CALLS[call](nn, x, labels)
 
 
 @pytest.mark.parametrize("call", XY_CALLS)
@@ -77,7 +80,7 @@ def test_x_and_y_rows_differ(call, nn, data):
 def test_sae_train_checks_shape(data):
     sae = sae_create([N_IN, 2])
     with pytest.raises(ValueError, match=r"columns but the network has 3 inputs.*samples as rows"):
-        sae_train(sae, OPTION, data[0].T)
+        sae = sae_train(sae, OPTION, data[0].T)
 
 
 # ----------------------------------------------------------------------------- non-finite / non-numeric data
@@ -200,7 +203,7 @@ def test_learning_rate_must_be_finite(lr):
     ("batch normalization", 2, r"'batch normalization' must be 0 or 1"),
     ("batch normalization", "yes", r"'batch normalization' must be 0 or 1"),
     ("dtype", "int32", r"'dtype' must be float64 or float32"),
-    ("seed", 1.5, r"'seed' must be an int seed"),
+    ("seed", 1.5, r"'seed' must be a non-negative int seed"),
 ])
 def test_other_invalid_option_values(name, value, message):
     with pytest.raises((ValueError, TypeError), match=message):
@@ -237,7 +240,7 @@ def test_matlab_style_option_spellings():
 # ----------------------------------------------------------------------------- training options
 def test_batch_size_larger_than_data(nn, data):
     with pytest.raises(ValueError, match=r"option.batch_size \(11\) is larger than the number of samples \(10\)"):
-        nn_train(nn, {"batch_size": 11}, *data)
+        nn = nn_train(nn, {"batch_size": 11}, *data)
 
 
 @pytest.mark.parametrize("name", ["batch_size", "iteration"])
@@ -245,42 +248,42 @@ def test_batch_size_larger_than_data(nn, data):
 def test_batch_size_and_iteration_must_be_positive_integers(name, value, nn, data):
     option = {"batch_size": 5, "iteration": 1, name: value}
     with pytest.raises((ValueError, TypeError), match=rf"option.{name} must be a positive integer"):
-        nn_train(nn, option, *data)
+        nn = nn_train(nn, option, *data)
 
 
 @pytest.mark.parametrize("value", [np.inf, np.nan])
 def test_batch_size_not_finite(value, nn, data):
     with pytest.raises(ValueError, match=r"option.batch_size must be a positive integer"):
-        nn_train(nn, {"batch_size": value}, *data)
+        nn = nn_train(nn, {"batch_size": value}, *data)
 
 
 def test_integral_float_sizes_are_accepted(nn, data):
-    nn_train(nn, {"batch_size": 5.0, "iteration": np.array([2.0])}, *data)
+    nn = nn_train(nn, {"batch_size": 5.0, "iteration": np.array([2.0])}, *data)
     assert nn.cost.size >= 2
 
 
 def test_batch_size_required(nn, data):
     with pytest.raises(ValueError, match=r"option.batch_size is required"):
-        nn_train(nn, {"iteration": 2}, *data)
+        nn = nn_train(nn, {"iteration": 2}, *data)
 
 
 @pytest.mark.parametrize("typo,suggestion", [("iteratoin", "iteration"), ("batchsize", "batch_size"),
                                              ("remaindr", "remainder"), ("ordr", "order")])
 def test_unknown_training_option_name(typo, suggestion, nn, data):
     with pytest.raises(ValueError, match=rf"unknown training option '{typo}'; did you mean '{suggestion}'\?"):
-        nn_train(nn, {"batch_size": 5, typo: 1}, *data)
+        nn = nn_train(nn, {"batch_size": 5, typo: 1}, *data)
 
 
 def test_unknown_training_option_on_struct_like_object(nn, data):
     with pytest.raises(ValueError, match=r"unknown training option 'iterations'; did you mean 'iteration'\?"):
-        nn_train(nn, SimpleNamespace(batch_size=5, iterations=3), *data)
+        nn = nn_train(nn, SimpleNamespace(batch_size=5, iterations=3), *data)
 
 
 def test_struct_like_and_dataclass_options_work(nn, data):
     nn2 = nn.copy()
-    nn_train(nn, SimpleNamespace(batch_size=5, iteration=2, order=np.tile(np.arange(M), (2, 1))), *data)
-    nn_train(nn2, TrainOptions(batch_size=5, iteration=2, order=np.tile(np.arange(M), (2, 1))), *data)
-    np.testing.assert_array_equal(nn["_params"], nn2["_params"])
+    nn = nn_train(nn, SimpleNamespace(batch_size=5, iteration=2, order=np.tile(np.arange(M), (2, 1))), *data)
+    nn2 = nn_train(nn2, TrainOptions(batch_size=5, iteration=2, order=np.tile(np.arange(M), (2, 1))), *data)
+    np.testing.assert_array_equal(nn._buf.params, nn2._buf.params)
 
 
 @pytest.mark.parametrize("name,value,message", [
@@ -289,7 +292,7 @@ def test_struct_like_and_dataclass_options_work(nn, data):
 ])
 def test_invalid_training_option_values(name, value, message, nn, data):
     with pytest.raises(ValueError, match=message):
-        nn_train(nn, {"batch_size": 5, name: value}, *data)
+        nn = nn_train(nn, {"batch_size": 5, name: value}, *data)
 
 
 @pytest.mark.parametrize("iteration,order", [
@@ -300,7 +303,7 @@ def test_invalid_training_option_values(name, value, message, nn, data):
 ])
 def test_order_with_wrong_shape(iteration, order, nn, data):
     with pytest.raises(ValueError, match=rf"option.order must have shape \(iteration, m\) = \({iteration}, {M}\)"):
-        nn_train(nn, {"batch_size": 5, "iteration": iteration, "order": order}, *data)
+        nn = nn_train(nn, {"batch_size": 5, "iteration": iteration, "order": order}, *data)
 
 
 @pytest.mark.parametrize("order", [
@@ -310,21 +313,21 @@ def test_order_with_wrong_shape(iteration, order, nn, data):
 ], ids=["repeats", "one-based", "negative"])
 def test_order_not_a_permutation(order, nn, data):
     with pytest.raises(ValueError, match=r"permutation of 0..m-1 \(zero-based\)"):
-        nn_train(nn, {"batch_size": 5, "order": order}, *data)
+        nn = nn_train(nn, {"batch_size": 5, "order": order}, *data)
 
 
 def test_order_not_integer(nn, data):
     with pytest.raises(ValueError, match=r"option.order must hold integer"):
-        nn_train(nn, {"batch_size": 5, "order": np.arange(M) + 0.5}, *data)
+        nn = nn_train(nn, {"batch_size": 5, "order": np.arange(M) + 0.5}, *data)
 
 
 def test_valid_order_is_used(nn, data):
     x, y = data
     order = np.random.default_rng(3).permutation(M)
     a, b = nn.copy(), nn.copy()
-    nn_train(a, {"batch_size": M, "order": order}, x, y)
-    nn_train(b, {"batch_size": M, "order": np.arange(M)}, x[order], y[order])
-    np.testing.assert_allclose(a["_params"], b["_params"], rtol=1e-12)
+    a = nn_train(a, {"batch_size": M, "order": order}, x, y)
+    b = nn_train(b, {"batch_size": M, "order": np.arange(M)}, x[order], y[order])
+    np.testing.assert_allclose(a._buf.params, b._buf.params, rtol=1e-12)
 
 
 # ----------------------------------------------------------------------------- divergence
@@ -341,7 +344,7 @@ def test_divergence_stops_with_warning_and_keeps_last_good_epoch(data):
     start = nn.copy()
     orders = np.stack([np.random.default_rng(e).permutation(M) for e in range(40)])
     with pytest.warns(RuntimeWarning, match=r"cost became NaN/inf in epoch (\d+).*lower learning rate") as rec:
-        nn_train(nn, {"batch_size": 5, "iteration": 40, "order": orders}, x, y)
+        nn = nn_train(nn, {"batch_size": 5, "iteration": 40, "order": orders}, x, y)
     assert nn.diverged is True
     assert nn.interrupted is False
     message = str([w for w in rec if issubclass(w.category, RuntimeWarning)][0].message)
@@ -350,13 +353,13 @@ def test_divergence_stops_with_warning_and_keeps_last_good_epoch(data):
     assert f"as it was after epoch {good}" in message
     assert 1 <= good < 40
     # finite weights and history, and the weights equal a run of exactly the good epochs
-    assert np.all(np.isfinite(nn["_params"]))
+    assert np.all(np.isfinite(nn._buf.params))
     assert np.all(np.isfinite(nn.cost)) and nn.cost.size == 2 * good
     ref = start.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the good epochs alone do not diverge
-        nn_train(ref, {"batch_size": 5, "iteration": good, "order": orders[:good]}, x, y)
-    np.testing.assert_array_equal(nn["_params"], ref["_params"])
+        ref = nn_train(ref, {"batch_size": 5, "iteration": good, "order": orders[:good]}, x, y)
+    np.testing.assert_array_equal(nn._buf.params, ref._buf.params)
     np.testing.assert_array_equal(nn.cost, ref.cost)
     assert ref.diverged is False
 
@@ -366,11 +369,11 @@ def test_divergence_in_first_epoch_restores_initial_network(data):
     x = x.copy()
     x[0] = 1e200  # overflows in the first forward pass
     nn = nn_create([N_IN, 4, N_OUT], active_function="relu", output_function="relu", seed=0)
-    start = nn["_params"].copy()
+    start = nn._buf.params.copy()
     with pytest.warns(RuntimeWarning, match=r"epoch 1; the network is kept as it was after epoch 0"):
-        nn_train(nn, {"batch_size": M, "iteration": 3}, x, y)
+        nn = nn_train(nn, {"batch_size": M, "iteration": 3}, x, y)
     assert nn.diverged
-    np.testing.assert_array_equal(nn["_params"], start)
+    np.testing.assert_array_equal(nn._buf.params, start)
 
 
 @pytest.mark.parametrize("iteration", [1, 3])
@@ -380,6 +383,6 @@ def test_weights_overflowing_in_last_update_of_an_epoch_are_detected(iteration):
     nn = nn_create([4, 8, 2], active_function="relu", output_function="relu", learning_rate=1e308, seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        nn_train(nn, {"batch_size": 20, "iteration": iteration}, x, y)
-    assert np.all(np.isfinite(nn["_params"])), "nn_train left non-finite weights"
+        nn = nn_train(nn, {"batch_size": 20, "iteration": iteration}, x, y)
+    assert np.all(np.isfinite(nn._buf.params)), "nn_train left non-finite weights"
     assert nn.diverged

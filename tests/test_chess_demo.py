@@ -35,9 +35,9 @@ def test_binary_run_writes_outputs_and_summary(tmp_path, krk_path, capsys):
                  "best_network.mat"):
         assert (out / name).stat().st_size > 0, name
     history = pd.read_csv(out / "history.csv")
-    assert list(history.columns) == ["epoch", "mean_cost", "total_cost", "val_accuracy", "seconds"]
+    assert list(history.columns) == ["epoch", "cost", "total_cost", "val_cost", "val_accuracy", "seconds"]
     assert history["epoch"].tolist() == [1, 2, 3]
-    np.testing.assert_allclose(history["total_cost"], history["mean_cost"].expanding().mean())
+    np.testing.assert_allclose(history["total_cost"], history["cost"].expanding().mean())
     assert summary["train"] == 1402 and summary["validation"] == 561 and summary["test"] == 28056 - 1963
     assert summary["best_val_accuracy"] == history["val_accuracy"].max()
     assert 1 <= summary["best_epoch"] <= 3 and 0.5 < summary["test_accuracy"] <= 1

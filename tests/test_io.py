@@ -35,7 +35,7 @@ CONFIGS = {
 
 def _trained(config: dict):
     nn = nn_create([5, 7, 4, 3], seed=1, **config)
-    nn_train(nn, {"batch_size": 10, "iteration": 2}, X, Y)
+    nn = nn_train(nn, {"batch_size": 10, "iteration": 2}, X, Y)
     return nn
 
 
@@ -66,8 +66,8 @@ def test_round_trip_predicts_and_trains_on_identically(tmp_path, name, ext):
     np.testing.assert_array_equal(nn_predict(nn, X), nn_predict(loaded, X))
 
     option = {"batch_size": 10, "iteration": 1, "order": np.random.default_rng(5).permutation(60)}
-    nn_train(nn, option, X, Y)
-    nn_train(loaded, option, X, Y)
+    nn = nn_train(nn, option, X, Y)
+    loaded = nn_train(loaded, option, X, Y)
     _assert_same_network(nn, loaded)
     np.testing.assert_array_equal(nn_predict(nn, X), nn_predict(loaded, X))
 
@@ -76,14 +76,14 @@ def test_round_trip_predicts_and_trains_on_identically(tmp_path, name, ext):
 def test_sae_round_trip(tmp_path, ext):
     x = rng.random((40, 9))
     sae = sae_create([9, 4], "learning rate", 0.5, seed=2)
-    sae_train(sae, {"batch_size": 10, "iteration": 2}, x)
+    sae = sae_train(sae, {"batch_size": 10, "iteration": 2}, x)
     loaded = nn_load(nn_save(sae, tmp_path / f"sae.{ext}"))
     assert loaded.encoder == 1
     _assert_same_network(sae, loaded)
     np.testing.assert_array_equal(nn_predict(sae, x), nn_predict(loaded, x))
     option = {"batch_size": 10, "order": np.random.default_rng(3).permutation(40)}
-    sae_train(sae, option, x)
-    sae_train(loaded, option, x)
+    sae = sae_train(sae, option, x)
+    loaded = sae_train(loaded, option, x)
     _assert_same_network(sae, loaded)
 
 

@@ -51,7 +51,7 @@ def test_saved_network_predicts_identically_in_octave(tmp_path, options):
     rng = np.random.default_rng(0)
     x, y = rng.standard_normal((60, 5)), np.eye(3)[rng.integers(0, 3, 60)]
     nn = nn_create([5, 8, 6, 3], seed=0, **options)
-    nn_train(nn, {"batch_size": 20, "iteration": 3}, x, y)
+    nn = nn_train(nn, {"batch_size": 20, "iteration": 3}, x, y)
     net, data, out = tmp_path / "net.mat", tmp_path / "data.mat", tmp_path / "out.mat"
     nn_save(nn, net)
     scipy.io.savemat(data, {"x": x})

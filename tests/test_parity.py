@@ -44,8 +44,8 @@ def test_one_step(parity_case):
         nn["AdamTime"] = 1  # as nn_train does before the first batch
     idx = case["perms0"][0, :case["batch_size"]]
     x, y = case["X"][idx], case["Y"][idx]
-    nn_forward(nn, x, y)
-    nn_backpropagation(nn, y)
+    nn = nn_forward(nn, x, y)
+    nn = nn_backpropagation(nn, y)
     ref = case["step_after_forward_backward"]
     assert_close(nn.cost, ref[0, 0]["cost"], f"{name} cost")
     for k, (a, e) in enumerate(zip(nn.a, struct_field(ref, "a"))):
@@ -53,7 +53,7 @@ def test_one_step(parity_case):
     for k, (t, e) in enumerate(zip(nn.theta, struct_field(ref, "theta"))):
         assert_close(t, e, f"{name} theta[{k}]")
     _compare_fields(nn, ref, ("W_grad", "b_grad", "Gamma_grad", "Beta_grad", "E", "S"), name)
-    nn_applygradient(nn)
+    nn = nn_applygradient(nn)
     _compare_fields(nn, case["step_after_apply"], PARAM_FIELDS + STATE_FIELDS, f"{name} after apply")
 
 
@@ -64,9 +64,9 @@ def test_training(parity_case, engine):
     option = {"batch_size": case["batch_size"], "iteration": case["epochs"], "order": case["perms0"],
               "engine": engine}
     if case["kind"] == "sae":
-        sae_train(nn, option, case["X"])
+        nn = sae_train(nn, option, case["X"])
     else:
-        nn_train(nn, option, case["X"], case["Y"])
+        nn = nn_train(nn, option, case["X"], case["Y"])
     ref = case["nn_trained"]
     _compare_fields(nn, ref, PARAM_FIELDS + STATE_FIELDS + ("W_grad", "b_grad"), f"{name}/{engine}")
     assert_close(nn.cost, ref[0, 0]["cost"], f"{name}/{engine} cost history")

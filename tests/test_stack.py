@@ -65,10 +65,10 @@ def test_pipeline_equals_its_parts_and_is_reproducible():
     rng = np.random.default_rng(7)
     encoders, top = pretrain_layers(SIZES, OPTION, X, Y, seed=rng)
     manual = stack_network(SIZES, encoders, top, seed=rng)
-    np.testing.assert_array_equal(nn._params, manual._params)
+    np.testing.assert_array_equal(nn._buf.params, manual._buf.params)
     a = sae_stack_pretrain(SIZES, OPTION, X, Y, "learning rate", 0.5, seed=3)
     b = sae_stack_pretrain(SIZES, OPTION, X, Y, "learning rate", 0.5, seed=3)
-    np.testing.assert_array_equal(a._params, b._params)
+    np.testing.assert_array_equal(a._buf.params, b._buf.params)
     np.testing.assert_array_equal(a.cost, b.cost)
 
 

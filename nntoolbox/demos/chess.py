@@ -167,7 +167,7 @@ def add_total_cost(result: TrainResult) -> None:
     the epoch means (ignoring the course's overwritten 2nd history entry).
     """
     h = result.history
-    h.insert(h.columns.get_loc("mean_cost") + 1, "total_cost", h["mean_cost"].expanding().mean())
+    h.insert(h.columns.get_loc("cost") + 1, "total_cost", h["cost"].expanding().mean())
 
 
 # -------------------------------------------------------------------- main

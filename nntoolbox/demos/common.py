@@ -15,11 +15,11 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from .. import plotting
 from ..datasets.mnist import load_mnist
-from ..forward import record_cost
+from ..forward import ce_factor
+from ..functions import data_cost
 from ..io import nn_save
 from ..network import Network
 from ..options import canonical_name, parse_options
@@ -29,7 +29,7 @@ from ..train import nn_train, parse_train_options
 DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
-    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "RECONSTRUCTION_MSE", "Split", "TrainResult",
+    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
     "add_common_args", "add_mnist_args", "add_option_arg", "classification_outputs", "load_demo_mnist",
     "load_mnist_or_exit", "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "prepare_out_dir",
     "save_network", "stop_message", "train_best_on_validation", "write_history",
@@ -215,35 +215,23 @@ def load_mnist_or_exit(args: argparse.Namespace) -> DemoData:
 
 # -------------------------------------------------------- training loop
 class Metric(NamedTuple):
-    """A validation score: history column name, ``fn(nn, x, y)``, and its direction."""
+    """The validation score that picks the best epoch: a column of ``nn.history`` and its direction."""
     name: str
-    fn: Callable[[Network, np.ndarray, np.ndarray], float]
     higher_is_better: bool = True
 
-    def better(self, a: float, b: float) -> bool:
-        return a > b if self.higher_is_better else a < b
 
-
-def _accuracy(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
-    return float(nn_test(nn, x, y)[1])
-
-
-def _reconstruction_mse(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((nn_predict(nn, x) - y) ** 2))
-
-
-ACCURACY = Metric("val_accuracy", _accuracy)
-RECONSTRUCTION_MSE = Metric("val_mse", _reconstruction_mse, higher_is_better=False)
+ACCURACY = Metric("val_accuracy")  # classification (one-hot targets)
+VAL_COST = Metric("val_cost", higher_is_better=False)  # reconstruction / regression
 
 
 @dataclass
 class TrainResult:
     """Outcome of :func:`train_best_on_validation`.
 
-    ``nn``: copy of the network at its best validation epoch (``best_epoch``,
-    1-based; 0 = the starting network, when no epoch completed).  ``history``:
-    one row per completed epoch: ``epoch``, ``mean_cost`` (mean of the epoch's
-    batch costs), the metric column, ``seconds`` (training time of the epoch).
+    ``nn``: the network at its best validation epoch (``best_epoch``, 1-based;
+    0 = the starting network, when no epoch completed).  ``history``: this run's
+    rows of ``nn.history`` (``epoch``, ``cost``, ``val_cost``, ``val_accuracy``
+    for classification, ``seconds``).
     """
     nn: Network
     best_epoch: int
@@ -263,85 +251,49 @@ class TrainResult:
         return float(self.history["seconds"].mean()) if len(self.history) else math.nan
 
 
-def _train_epoch(nn: Network, train: Callable, option: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Run one epoch; return its batch costs.
-
-    ``nn.cost`` cannot simply be sliced afterwards: with the course's cost
-    history quirk entry 2 holds the newest cost.  So train against a 2-entry
-    placeholder history, keep what is appended after it, and add those costs
-    to the real history by the network's own rule.
-    """
-    saved = nn["cost"]
-    nn["cost"] = np.zeros(2)
-    try:
-        train(nn, option, x, y)
-        costs = np.asarray(nn["cost"], dtype=float)[2:].copy()
-    finally:
-        nn["cost"] = saved
-    if costs.size:
-        record_cost(nn, costs)
-    return costs
-
-
 def train_best_on_validation(
     nn: Network, option: Any, train_x: np.ndarray, train_y: np.ndarray, val_x: np.ndarray, val_y: np.ndarray,
     epochs: int, progress: bool = True, desc: str = "training", *,
-    metric: Metric = ACCURACY, train_fn: Callable[[Network, Any, Any, Any], Any] | None = None,
+    metric: Metric = ACCURACY, train_fn: Callable[[Network, Any, Any, Any], Network] | None = None,
 ) -> TrainResult:
-    """Train ``epochs`` epochs, one ``nn_train`` call each, scoring on the
-    validation rows after each and keeping a copy of the best network.
+    """The course's ``storedNN`` loop, as one ``nn_train`` call with ``validation=(val_x, val_y)``:
+    ``epochs`` epochs, the network of the best validation epoch returned.
 
-    ``option``: ``nn_train`` options (``iteration`` is ignored; an ``order``
-    gives one row per epoch).  ``train_fn(nn, option, x, y)`` replaces
-    ``nn_train`` (e.g. ``sae_train`` for autoencoders).  ``nn`` itself is
-    trained in place and ends at the last completed epoch.
-
-    Stops early, never raising, when the cost becomes NaN/inf (``diverged``;
-    ``nn_train`` has rolled the epoch back) or on Ctrl-C (``interrupted``;
-    inside ``nn_train`` the epoch is rolled back, elsewhere the loop just ends).
+    ``option``: ``nn_train`` options (``iteration`` is replaced by ``epochs``).
+    ``train_fn(nn, option, x, y)`` replaces ``nn_train`` (e.g. ``sae_train`` for
+    autoencoders).  ``metric`` names the history column the result reports as
+    ``best_score`` (``nn_train`` picks the best epoch by ``val_accuracy`` for
+    one-hot targets, else by ``val_cost``).  Never raises on NaN/inf costs or
+    Ctrl-C: the result says ``diverged`` / ``interrupted``.
     """
-    opt = parse_train_options(option)
-    orders = None if opt.order is None else np.atleast_2d(np.asarray(opt.order))
-    if orders is not None and len(orders) < epochs:
-        raise ValueError(f"option.order has {len(orders)} rows (epochs); {epochs} are needed")
+    opt = replace(parse_train_options(option), iteration=epochs, validation=(val_x, val_y), restore_best=True,
+                  progress=desc if progress else False)
     train = train_fn or nn_train
-    rows: list[dict[str, float]] = []
-    best, best_epoch, best_score = None, 0, math.nan
-    interrupted = diverged = False
     start = time.perf_counter()
-    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch", disable=not progress)
-    try:
-        with warnings.catch_warnings():
-            # nn_train warns on NaN / Ctrl-C; the flags are reported by the caller instead
-            warnings.filterwarnings("ignore", message="nn_train", category=RuntimeWarning)
-            for epoch in bar:
-                epoch_opt = replace(opt, iteration=1, progress=False,
-                                    order=None if orders is None else orders[epoch - 1])
-                t0 = time.perf_counter()
-                costs = _train_epoch(nn, train, epoch_opt, train_x, train_y)
-                seconds = time.perf_counter() - t0
-                if nn.get("interrupted"):
-                    interrupted = True
-                    break
-                if nn.get("diverged"):
-                    diverged = True
-                    break
-                score = metric.fn(nn, val_x, val_y)
-                mean_cost = float(np.mean(costs)) if costs.size else math.nan
-                rows.append({"epoch": epoch, "mean_cost": mean_cost, metric.name: score, "seconds": seconds})
-                if best is None or metric.better(score, best_score):
-                    best, best_epoch, best_score = nn.copy(), epoch, score
-                bar.set_postfix({"cost": f"{mean_cost:.4g}", metric.name: f"{score:.4f}"}, refresh=False)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        bar.close()
-    if best is None:  # no epoch completed: the starting (rolled-back) network
-        best = nn.copy()
-        best_score = metric.fn(best, val_x, val_y)
-    history = pd.DataFrame(rows, columns=["epoch", "mean_cost", metric.name, "seconds"])
-    return TrainResult(best, best_epoch, best_score, history, metric.name, interrupted, diverged,
-                       time.perf_counter() - start)
+    first = len(nn.history) if "history" in nn else 0
+    with warnings.catch_warnings():
+        # nn_train warns on NaN / Ctrl-C; the flags are reported by the caller instead
+        warnings.filterwarnings("ignore", message="nn_train", category=RuntimeWarning)
+        try:
+            best = train(nn, opt, train_x, train_y)
+        except KeyboardInterrupt:  # before nn_train's first epoch began (e.g. loading kernels)
+            best = nn.copy()
+            best["interrupted"] = True
+    history = best.history.iloc[first:].reset_index(drop=True) if "history" in best else \
+        pd.DataFrame(columns=["epoch", "cost", metric.name, "seconds"])
+    best_epoch = int(best.get("best_epoch", 0)) if len(history) else 0
+    if best_epoch:
+        best_score = float(history.loc[history.epoch == best_epoch, metric.name].iloc[0])
+    else:  # no epoch completed: score the starting (rolled-back) network
+        best_score = _score(best, val_x, val_y, metric)
+    return TrainResult(best, best_epoch, best_score, history, metric.name, bool(best.get("interrupted")),
+                       bool(best.get("diverged")), time.perf_counter() - start)
+
+
+def _score(nn: Network, x: np.ndarray, y: np.ndarray, metric: Metric) -> float:
+    if metric is ACCURACY:
+        return float(nn_test(nn, x, y)[1])
+    return float(data_cost(nn_predict(nn, x).T, y.T, nn["objective_function"], ce_factor(nn)))
 
 
 def stop_message(result: TrainResult, learning_rate: float | None = None) -> str | None:
@@ -366,7 +318,7 @@ def write_history(result: TrainResult, out_dir: Path, prefix: str = "") -> list[
     result.history.to_csv(paths[0], index=False)
     h = result.history
     if len(h):
-        paths.append(plotting.plot_cost(h["mean_cost"], out_dir / f"{prefix}cost.png", ylabel="mean batch cost"))
+        paths.append(plotting.plot_cost(h["cost"], out_dir / f"{prefix}cost.png", ylabel="mean batch cost"))
         column = h[result.metric]
         label = result.metric.replace("_", " ")
         if result.metric == ACCURACY.name:

@@ -15,7 +15,7 @@ from .. import plotting
 from ..network import Network
 from ..predict import nn_predict
 from ..sae import sae_create, sae_train
-from .common import (RECONSTRUCTION_MSE, add_option_arg, mnist_parser, open_mnist_demo, option_flags, save_network,
+from .common import (VAL_COST, add_option_arg, mnist_parser, open_mnist_demo, option_flags, save_network,
                      stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_SAE"
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sae = sae_create([data.train_x.shape[1], args.hidden], seed=args.seed, **options)
     result = train_best_on_validation(sae, {"batch_size": args.batch_size}, data.train_x, data.train_x,
                                       data.val_x, data.val_x, args.epochs, progress=not args.no_progress,
-                                      desc=NAME, metric=RECONSTRUCTION_MSE, train_fn=_sae_epoch)
+                                      desc=NAME, metric=VAL_COST, train_fn=_sae_epoch)
     message = stop_message(result, float(sae["learning_rate"]))
     if message:
         print(message)
@@ -51,8 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = [plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)"),
              plotting.plot_reconstructions(shown, nn_predict(best, shown), out / "reconstructions.png")]
     paths += write_history(result, out) + save_network(best, out, "sae")
-    test_mse = RECONSTRUCTION_MSE.fn(best, data.test_x, data.test_x)
-    print(f"best validation reconstruction MSE {result.best_score:.5f} at epoch {result.best_epoch} "
+    test_mse = float(np.mean((nn_predict(best, data.test_x) - data.test_x) ** 2))
+    print(f"best validation cost {result.best_score:.5f} at epoch {result.best_epoch} "
           f"of {result.epochs_done}; {result.seconds_per_epoch:.2f} s/epoch")
     print(f"test reconstruction MSE {test_mse:.5f} on {len(data.test_x)} images")
     print(f"wrote {', '.join(p.name for p in paths)} to {out}")

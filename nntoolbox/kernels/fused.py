@@ -20,7 +20,7 @@ import numpy as np
 from ..batchnorm import COURSE_EPS, STANDARD_EPS, STANDARD_MOMENTUM
 from ..forward import ce_factor, uses_dropout
 from ..functions import ACT_CODES, BN_CODES, LOG_FLOOR, OBJ_CODES
-from ..network import Network, n_layers
+from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
 from . import njit
 from .dropout import keep_unit
@@ -361,9 +361,9 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out):
 def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Flags and offsets the kernels take, derived from the network."""
     L = n_layers(nn)
-    sizes = np.asarray(nn["size"], dtype=np.int64)
+    sizes = np.asarray(nn.sizes, dtype=np.int64)
     lay = np.full((L, 4), -1, dtype=np.int64)
-    for k, g, off, _, _ in nn["_layout"]:
+    for k, g, off, _, _ in nn._buf.layout:
         lay[k, g] = off
     ioff = np.concatenate(([0], np.cumsum(sizes[1:])[:-1])).astype(np.int64)
     bn = BN_CODES[nn["bn_mode"]] if nn["batch_normalization"] else BN_OFF
@@ -376,31 +376,37 @@ def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return sizes, lay, ioff, iopt, fopt
 
 
-def _stats(nn: Network) -> np.ndarray:
-    return nn["_bnstats"] if "_bnstats" in nn else np.zeros((2, 1), dtype=nn["_params"].dtype)
+def _stats(buf: Buffers) -> np.ndarray:
+    return buf.stats if buf.stats is not None else np.zeros((2, 1), dtype=buf.params.dtype)
 
 
 def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Run one epoch through the fused kernel; returns the per-batch costs."""
+    """Run one epoch through the fused kernel, in place on ``nn``; returns the per-batch costs.
+
+    ``x``/``y`` are validated rows, ``perm`` a permutation of their indices and
+    ``bounds`` batch offsets within it (checked by the caller, ``nn_train``)."""
+    buf = nn.checked_buffers()
     sizes, lay, ioff, iopt, fopt = _settings(nn)
-    scal = np.array([float(nn.get("vecNum", 0.0)), float(nn.get("AdamTime", 0)), float(nn["_dropout_step"])])
+    f = nn._fields
+    scal = np.array([float(f.get("vecNum", 0.0)), float(f.get("AdamTime", 0)), float(nn._dropout_step)])
     costs = np.empty(len(bounds) - 1)
-    dt = nn["_params"].dtype
+    dt = buf.params.dtype
     _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
-           bounds, sizes, lay, nn["_params"], nn["_grads"], nn["_state"] if nn["_state"].shape[0] else
-           np.zeros((1, 1), dt), _stats(nn), ioff, iopt, fopt, scal, costs, np.uint64(nn["_dropout_seed"]))
-    if "vecNum" in nn:
-        nn["vecNum"] = float(scal[S_VECNUM])
-    if "AdamTime" in nn:
-        nn["AdamTime"] = int(scal[S_ADAMTIME])
-    nn["_dropout_step"] = int(scal[S_DROPSTEP])
+           bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
+           np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed))
+    if "vecNum" in f:
+        f["vecNum"] = float(scal[S_VECNUM])
+    if "AdamTime" in f:
+        f["AdamTime"] = int(scal[S_ADAMTIME])
+    nn._dropout_step = int(scal[S_DROPSTEP])
     return costs
 
 
 def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     """Outputs for validated rows ``x``, one row per sample."""
+    buf = nn.checked_buffers()
     sizes, lay, ioff, iopt, _ = _settings(nn)
-    dt = nn["_params"].dtype
+    dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
-    _predict(np.ascontiguousarray(x, dt), sizes, lay, nn["_params"], _stats(nn), ioff, iopt, out)
+    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out)
     return out
