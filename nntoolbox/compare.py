@@ -73,7 +73,7 @@ class SweepData:
 class SweepResult:
     """``runs``: one row per run per epoch (config, its options, seed, epoch,
     cost, val_cost, val_accuracy, seconds, status); ``results``: one row per
-    run (status, best_epoch, best_val_accuracy, test_accuracy, test_auc,
+    run (key: its file name in ``<out>/runs``, status, best_epoch, best_val_accuracy, test_accuracy, test_auc,
     seconds, error); ``summary``: one row per configuration; ``paths``: files written."""
     runs: pd.DataFrame
     results: pd.DataFrame
@@ -260,7 +260,7 @@ def _tables(results: list[dict], labels: list[str], out: str | Path | None, plot
                  **{k: _text(v) if isinstance(v, (list, tuple)) else v
                     for k, v in ((n, spec["options"].get(n)) for n in option_names)},
                  "seed": spec["seed"]}
-        per_run.append({**ident, **{k: r[k] for k in ("status", "best_epoch", "best_val_accuracy", "test_accuracy",
+        per_run.append({**ident, "key": r["key"], **{k: r[k] for k in ("status", "best_epoch", "best_val_accuracy", "test_accuracy",
                                                      "test_auc", "seconds", "error")}})
         hist = pd.DataFrame(r["history"]).reindex(columns=list(HISTORY))
         rows.append(hist.assign(**ident, status=r["status"]))
