@@ -119,13 +119,13 @@ def run_key(spec: Mapping[str, Any], data_hash: str) -> str:
 
 # ---------------------------------------------------------------- one run
 def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str] | None = None,
-            save_dir: str | None = None) -> dict[str, Any]:
+            keep_network: bool = False) -> dict[str, Any]:
     """Train one run in this process with BLAS limited to one thread; never raises
     (an exception is returned as ``status='failed'`` with its message).
 
     ``spec``: ``options`` (nn_create options incl. ``hidden``, ``batch_size``),
-    ``seed``, ``epochs``, ``key``.  With ``save_dir`` the best network is saved
-    there as ``<key>.npz`` (the caller's folder: only for workers sharing it)."""
+    ``seed``, ``epochs``, ``key``.  ``keep_network``: return the network of the
+    best validation epoch as ``result['network']`` (it travels back to the caller)."""
     from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only in workers
 
     start = time.perf_counter()
@@ -149,8 +149,8 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
                 result.update(best_epoch=int(nn.get("best_epoch", len(history))),
                               best_val_accuracy=float(history["val_accuracy"].max()),
                               test_accuracy=ev.accuracy, test_auc=ev.auc)
-                if save_dir is not None:
-                    nn_save(nn, Path(save_dir) / f"{spec['key']}.npz")
+                if keep_network:
+                    result["network"] = nn
             result["status"] = "diverged" if nn.get("diverged") else "ok"
     except Exception as e:  # noqa: BLE001 - a failing run is a result, the sweep goes on
         result["error"] = "".join(traceback.format_exception_only(type(e), e)).strip()
@@ -159,17 +159,17 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
 
 
 # ------------------------------------------------------------ executors
-def _local(todo: list[dict], data: SweepData, n_jobs: int, class_names, save_dir) -> Iterator[dict]:
+def _local(todo: list[dict], data: SweepData, n_jobs: int, *args: Any) -> Iterator[dict]:
     if n_jobs == 1:  # in this process: no pickling, easy debugging
         for spec in todo:
-            yield run_one(spec, data, class_names, save_dir)
+            yield run_one(spec, data, *args)
         return
     from joblib import Parallel, delayed  # noqa: PLC0415
     parallel = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")
-    yield from parallel(delayed(run_one)(spec, data, class_names, save_dir) for spec in todo)
+    yield from parallel(delayed(run_one)(spec, data, *args) for spec in todo)
 
 
-def _dask(todo: list[dict], data: SweepData, scheduler: Any, class_names, save_dir) -> Iterator[dict]:
+def _dask(todo: list[dict], data: SweepData, scheduler: Any, *args: Any) -> Iterator[dict]:
     try:
         from distributed import Client, as_completed  # noqa: PLC0415
     except ImportError:
@@ -178,8 +178,8 @@ def _dask(todo: list[dict], data: SweepData, scheduler: Any, class_names, save_d
     client = Client(getattr(scheduler, "scheduler_address", scheduler)) if own else scheduler
     try:
         shared = client.scatter(data, broadcast=True)  # the data travels to each worker once
-        futures = [client.submit(run_one, spec, shared, class_names, save_dir, key=f"nntoolbox-run-{spec['key']}",
-                                 pure=False) for spec in todo]
+        futures = [client.submit(run_one, spec, shared, *args, key=f"nntoolbox-run-{spec['key']}", pure=False)
+                   for spec in todo]
         for future in as_completed(futures):
             yield future.result()
     finally:
@@ -205,8 +205,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     ``LocalCluster`` or ``Client`` instead.  ``out``: folder for the results
     (``runs/<key>.json`` per run, ``runs.csv``, ``results.csv``, ``summary.csv``
     and PNGs); runs found there are loaded, not recomputed.  ``save_networks``
-    also saves each run's best network as ``runs/<key>.npz`` (the workers must
-    share the folder).
+    also saves each run's best network as ``runs/<key>.npz`` (written here, so
+    remote workers need no shared folder).
     """
     data = SweepData.of(data)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -233,15 +233,20 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
         for spec in specs:
             path = run_dir / f"{spec['key']}.json"
             if path.is_file():
-                done[spec["key"]] = json.loads(path.read_text())
+                result = json.loads(path.read_text())
+                if not (save_networks and result["status"] == "ok" and not path.with_suffix(".npz").is_file()):
+                    done[spec["key"]] = result  # else: rerun to get the network asked for now
     todo = [s for s in specs if s["key"] not in done]
-    save_dir = str(run_dir) if (save_networks and run_dir is not None) else None
-    runs = (_dask(todo, data, scheduler, class_names, save_dir) if scheduler is not None
-            else _local(todo, data, n_jobs, class_names, save_dir))
+    keep = save_networks and run_dir is not None
+    runs = (_dask(todo, data, scheduler, class_names, keep) if scheduler is not None
+            else _local(todo, data, n_jobs, class_names, keep))
     from tqdm.auto import tqdm  # noqa: PLC0415
     with tqdm(total=len(specs), initial=len(done), desc="sweep", unit="run", disable=not progress) as bar:
         for result in runs:
+            network = result.pop("network", None)
             done[result["key"]] = result
+            if network is not None:  # before the .json: a run counts as done once its .json exists
+                nn_save(network, run_dir / f"{result['key']}.npz")
             if run_dir is not None:
                 with atomic_write(run_dir / f"{result['key']}.json") as f:
                     json.dump(result, f)

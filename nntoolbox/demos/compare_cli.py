@@ -88,10 +88,11 @@ def parse_config(text: str) -> dict[str, Any]:
     return config
 
 
-def add_task_args(parser: argparse.ArgumentParser, epochs: int) -> argparse.ArgumentParser:
-    """Flags shared with the homework script: data, split, seeds, epochs, jobs, scheduler, output."""
-    parser.add_argument("--data", metavar="PATH",
-                        help=f"chess: krkopt.data (default: generated); mnist: MNIST files (default {DEFAULT_MNIST_DIR})")
+def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
+                  ) -> argparse.ArgumentParser:
+    """Flags shared with the homework script: data, split, seeds, epochs, jobs, scheduler."""
+    parser.add_argument("--data", metavar="PATH", help=data_help or "chess: krkopt.data (default: generated); "
+                        f"mnist: MNIST files (default {DEFAULT_MNIST_DIR})")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], metavar="S",
                         help="seeds of the runs (initialisation and batch order; default 0 1 2 3 4)")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the data split, the same for all runs")
