@@ -30,6 +30,7 @@ __all__ = [
     "plot_roc",
     "plot_precision_recall",
     "plot_sweep_curves",
+    "plot_sweep_and_roc",
     "plot_summary_bars",
 ]
 
@@ -412,13 +413,11 @@ def _curve_sets(evaluations: Any) -> dict[str, Any]:
     return {"": evaluations}
 
 
-def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, title: str | None,
-                     dpi: float) -> Path:
+def _draw_curve_sets(ax: Any, evaluations: Any, frame: str, score: str) -> None:
     """ROC (``frame='roc'``) or precision-recall (``'pr'``) curves; the legend gives each curve's
     score (``'auc'`` or ``'average_precision'``): the overall one for a single curve, else per class."""
     x, y = ("fpr", "tpr") if frame == "roc" else ("recall", "precision")
-    fig = _figure(5.6, 5.0)
-    ax = fig.add_subplot()
+    short = "AUC" if score == "auc" else "AP"
     for label, ev in _curve_sets(evaluations).items():
         points = getattr(ev, frame)
         classes = list(points["class"].unique())
@@ -426,14 +425,25 @@ def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, t
             curve = points[points["class"] == cls]
             value = ev.per_class.loc[cls, score] if len(classes) > 1 else getattr(ev, score)
             name = " ".join(str(p) for p in (label, cls if len(classes) > 1 else "") if p != "")
-            short = "AUC" if score == "auc" else "AP"
             ax.plot(curve[x], curve[y], label=f"{name} ({short} {value:.3f})" if name else f"{short} {value:.3f}",
                     drawstyle="steps-post" if frame == "pr" else "default")
     if frame == "roc":
         ax.plot([0, 1], [0, 1], ":", color="gray", lw=1)
-    ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal")
-    return _finish_curves(fig, ax, path, dpi, "false positive rate" if frame == "roc" else "recall",
-                          "true positive rate" if frame == "roc" else "precision", title, legend=True)
+    ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal",
+           xlabel="false positive rate" if frame == "roc" else "recall",
+           ylabel="true positive rate" if frame == "roc" else "precision")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, title: str | None,
+                     dpi: float) -> Path:
+    fig = _figure(5.6, 5.0)
+    ax = fig.add_subplot()
+    _draw_curve_sets(ax, evaluations, frame, score)
+    ax.set_title(title or "")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
 
 
 def plot_roc(evaluations: Any, path: PathLike, *, title: str | None = "ROC curve", dpi: float = 100) -> Path:
@@ -450,23 +460,45 @@ def plot_precision_recall(evaluations: Any, path: PathLike, *, title: str | None
 
 
 # ------------------------------------------------------------ sweeps
-def plot_sweep_curves(runs: pd.DataFrame, path: PathLike, column: str = "val_accuracy", *,
-                      by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
-    """Mean of ``column`` per epoch for each configuration (``by``), with a
-    mean ± std band over the seeds (``runs``: one row per run per epoch)."""
+def _draw_sweep(ax: Any, runs: pd.DataFrame, column: str, by: str) -> None:
     missing = {by, "epoch", column} - set(runs.columns)
     if missing:
         raise ValueError(f"runs lacks column(s) {sorted(missing)}")
-    fig = _figure(7.0, 4.4)
-    ax = fig.add_subplot()
     for name, group in runs.groupby(by, sort=False):
         stats = group.groupby("epoch")[column].agg(["mean", "std", "count"])
         std = stats["std"].fillna(0.0)
         line = ax.plot(stats.index, stats["mean"], label=f"{name} (n={int(stats['count'].max())})")[0]
         ax.fill_between(stats.index, stats["mean"] - std, stats["mean"] + std, color=line.get_color(), alpha=0.2)
-    label = column.replace("_", " ")
-    return _finish_curves(fig, ax, path, dpi, "epoch", label,
-                          title if title is not None else f"{label}: mean ± std over seeds", legend=True)
+    ax.set(xlabel="epoch", ylabel=column.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def plot_sweep_curves(runs: pd.DataFrame, path: PathLike, column: str = "val_accuracy", *,
+                      by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """Mean of ``column`` per epoch for each configuration (``by``), with a
+    mean ± std band over the seeds (``runs``: one row per run per epoch)."""
+    fig = _figure(7.0, 4.4)
+    ax = fig.add_subplot()
+    _draw_sweep(ax, runs, column, by)
+    ax.set_title(title if title is not None else f"{column.replace('_', ' ')}: mean ± std over seeds")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_sweep_and_roc(runs: pd.DataFrame, evaluations: Any, path: PathLike, column: str = "val_accuracy", *,
+                       by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """One figure: :func:`plot_sweep_curves` on the left, :func:`plot_roc` of ``evaluations`` on the right."""
+    fig = _figure(12.5, 5.0)
+    left, right = fig.subplots(1, 2)
+    _draw_sweep(left, runs, column, by)
+    left.set_title(f"{column.replace('_', ' ')}: mean ± std over seeds")
+    _draw_curve_sets(right, evaluations, "roc", "auc")
+    right.set_title("ROC on the test set")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
 
 
 def plot_summary_bars(summary: pd.DataFrame, path: PathLike,

@@ -69,7 +69,7 @@ def test_homework_flow_with_available_methods(npz_data, tmp_path, monkeypatch, c
     assert homework.main(args) == 0
     text = capsys.readouterr().out
     assert "Momentum, RMSProp, Adam" in text and "Adam (seed 0) AUC" in text
-    for name in ("roc.png", "val_accuracy.png", "cost.png", "results.csv", "summary.csv"):
+    for name in ("roc.png", "curves_roc.png", "val_accuracy.png", "cost.png", "results.csv", "summary.csv"):
         assert (tmp_path / "chess" / name).stat().st_size > 0, name
     assert (tmp_path / "mnist" / "results.csv").is_file() and not (tmp_path / "mnist" / "roc.png").exists()
     chess = pd.read_csv(tmp_path / "chess" / "results.csv")

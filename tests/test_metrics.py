@@ -8,7 +8,8 @@ from sklearn import metrics as skm
 
 from nntoolbox import nn_create, nn_predict, nn_test, nn_train
 from nntoolbox.metrics import evaluate, evaluate_scores
-from nntoolbox.plotting import plot_precision_recall, plot_roc, plot_summary_bars, plot_sweep_curves
+from nntoolbox.plotting import (plot_precision_recall, plot_roc, plot_summary_bars, plot_sweep_and_roc,
+                                plot_sweep_curves)
 
 
 def _blobs(n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +79,7 @@ def test_plots(tmp_path):
     runs = pd.DataFrame({"config": np.repeat(["a", "b"], 6), "seed": np.tile(np.repeat([0, 1], 3), 2),
                          "epoch": np.tile([1, 2, 3], 4), "val_accuracy": np.linspace(0.5, 0.9, 12)})
     assert plot_sweep_curves(runs, tmp_path / "curves.png").stat().st_size > 0
+    assert plot_sweep_and_roc(runs, {"a": ev}, tmp_path / "both.png").stat().st_size > 0
     summary = pd.DataFrame({"best_val_accuracy_mean": [0.8, 0.9], "best_val_accuracy_std": [0.01, np.nan],
                             "test_accuracy_mean": [0.7, 0.85], "test_accuracy_std": [0.02, 0.03]},
                            index=["a", "b"])

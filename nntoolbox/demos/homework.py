@@ -4,7 +4,7 @@
 Every method trains the task's course network with the same seeds on the same
 split (a sweep over ``optimization_method``, see nntoolbox.compare).  Chess:
 validation-accuracy and cost curves (mean ± std over seeds) and the test ROC of
-each method on one figure; MNIST: the curves.  Tables: ``results.csv`` (one row
+each method on one figure (``curves_roc.png``; also ``roc.png`` alone); MNIST: the curves.  Tables: ``results.csv`` (one row
 per run) and ``summary.csv`` (mean ± std per method) in each task's folder.
 """
 from __future__ import annotations
@@ -13,12 +13,11 @@ import argparse
 from pathlib import Path
 from typing import Sequence
 
-import pandas as pd
-
+from ..compare import SweepResult
 from ..io import nn_load
 from ..metrics import evaluate
 from ..options import OPTIONS
-from ..plotting import plot_roc
+from ..plotting import plot_roc, plot_sweep_and_roc
 from .common import positive_int
 from .compare_cli import Task, add_task_args, chess_task, mnist_task, run_sweep
 
@@ -38,15 +37,20 @@ def methods_of(extra: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(methods))
 
 
-def roc_figure(task: Task, results: pd.DataFrame, run_dir: Path, path: Path, seed: int) -> tuple[Path, dict]:
-    """Test-set ROC of each method's ``seed`` run (its best validation epoch) on one figure."""
+def roc_figures(task: Task, result: SweepResult, out: Path, seed: int) -> tuple[list[Path], dict[str, float]]:
+    """Test-set ROC of each method's ``seed`` run (its best validation epoch) on one figure
+    (``roc.png``), and beside the validation curves (``curves_roc.png``); returns paths and AUCs."""
+    results = result.results
     evaluations = {}
     for _, row in results[(results["seed"] == seed) & (results["status"] == "ok")].iterrows():
-        nn = nn_load(run_dir / f"{row['key']}.npz")
+        nn = nn_load(out / "runs" / f"{row['key']}.npz")
         evaluations[f"{row['optimization_method']} (seed {seed})"] = evaluate(
             nn, task.data.test_x, task.data.test_y, task.class_names)
-    title = f"Test ROC, KRK draw vs. win ({len(task.data.test_x)} positions)"
-    return plot_roc(evaluations, path, title=title), {k: ev.auc for k, ev in evaluations.items()}
+    title = f"KRK draw vs. win: test ROC ({len(task.data.test_x)} positions)"
+    paths = [plot_roc(evaluations, out / "roc.png", title=title),
+             plot_sweep_and_roc(result.runs, evaluations, out / "curves_roc.png",
+                                title=f"{NAME}: {len(set(results['seed']))} seeds, same split")]
+    return paths, {k: ev.auc for k, ev in evaluations.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,8 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{NAME}: {', '.join(methods)}; seeds {' '.join(map(str, args.seeds))}")
     task = chess_task(args.krk, args.split, args.split_seed)
     chess = run_sweep(task, grid, args, out / "chess", save_networks=True)
-    roc, aucs = roc_figure(task, chess.results, out / "chess" / "runs", out / "chess" / "roc.png", args.seeds[0])
-    print(f"ROC ({roc}): " + ", ".join(f"{k} AUC {v:.4f}" for k, v in aucs.items()))
+    paths, aucs = roc_figures(task, chess, out / "chess", args.seeds[0])
+    print(f"wrote {', '.join(p.name for p in paths)}: " + ", ".join(f"{k} AUC {v:.4f}" for k, v in aucs.items()))
     if args.data:
         try:
             mnist = mnist_task(args.data, args.subset, args.train_size, args.split_seed)
