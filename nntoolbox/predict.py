@@ -10,6 +10,7 @@ from .checks import check_class_labels, check_xy
 from .forward import layer_function
 from .functions import OUTPUTS
 from .network import Network, n_layers
+from .threads import limited_blas
 
 
 def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
@@ -42,10 +43,11 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
 
 def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
     """Outputs (one row per sample) for validated, non-empty rows ``x``."""
-    if engine == "numpy":
-        return predict_numpy(nn, x).T
-    from .kernels.fused import fused_predict  # noqa: PLC0415
-    return fused_predict(nn, x)
+    with limited_blas():
+        if engine == "numpy":
+            return predict_numpy(nn, x).T
+        from .kernels.fused import fused_predict  # noqa: PLC0415
+        return fused_predict(nn, x)
 
 
 def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, Network]:

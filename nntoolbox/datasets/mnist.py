@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import one_hot
+
 __all__ = [
     "MnistData",
     "one_hot",
@@ -96,20 +98,12 @@ class MnistData:
             if split is not None:
                 x, labels = split
                 setattr(out, f"{name}_x", x)
-                setattr(out, f"{name}_y", one_hot(labels))
+                setattr(out, f"{name}_y", one_hot(labels, N_CLASSES))
                 setattr(out, f"{name}_labels", labels)
         return out
 
 
 # ----------------------------------------------------------------- helpers
-def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
-    """Integer labels -> N x n_classes one-hot float64 (the course's train_y)."""
-    labels = np.asarray(labels, dtype=np.int64).ravel()
-    out = np.zeros((labels.size, n_classes))
-    out[np.arange(labels.size), labels] = 1.0
-    return out
-
-
 def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
     """Images (N x 784 or N x 28 x 28) -> N x 784 float64 in [0, 1]."""
     a = np.asarray(images)
