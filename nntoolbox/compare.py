@@ -29,6 +29,7 @@ import pandas as pd
 
 from . import plotting
 from .create import nn_create
+from .demos.common import Split
 from .io import atomic_write, nn_save
 from .metrics import evaluate
 from .train import nn_train
@@ -41,32 +42,26 @@ HISTORY = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
 RESULT_VERSION = 1
 
 
-@dataclass(frozen=True)
-class SweepData:
-    """Training, validation and test rows (one-hot targets), the same for every run.
-    Any object with these six attributes (e.g. ``nntoolbox.demos.common.Split``) will do."""
-    train_x: np.ndarray
-    train_y: np.ndarray
-    val_x: np.ndarray
-    val_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
+# train/val/test rows with one-hot targets: the demos' container
+SweepData = Split
 
-    @classmethod
-    def of(cls, data: Any) -> "SweepData":
-        try:
-            return cls(*(np.asarray(getattr(data, k)) for k in cls.__dataclass_fields__))
-        except AttributeError as e:
-            raise TypeError(f"data must have train_x, train_y, val_x, val_y, test_x, test_y ({e})") from None
 
-    def fingerprint(self) -> str:
-        """Hash of the arrays: a run's key changes when the data or split does."""
-        h = hashlib.sha1()
-        for k in self.__dataclass_fields__:
-            a = np.ascontiguousarray(getattr(self, k))
-            h.update(f"{k}{a.shape}{a.dtype}".encode())
-            h.update(a.tobytes())
-        return h.hexdigest()
+def as_sweep_data(data: Any) -> Split:
+    """Anything with train_x, train_y, val_x, val_y, test_x, test_y as a :class:`SweepData`."""
+    try:
+        return Split(*(np.asarray(getattr(data, k)) for k in Split.__dataclass_fields__))
+    except AttributeError as e:
+        raise TypeError(f"data must have train_x, train_y, val_x, val_y, test_x, test_y ({e})") from None
+
+
+def fingerprint(data: Split) -> str:
+    """Hash of the arrays: a run's key changes when the data or split does."""
+    h = hashlib.sha1()
+    for k in Split.__dataclass_fields__:
+        a = np.ascontiguousarray(getattr(data, k))
+        h.update(f"{k}{a.shape}{a.dtype}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 @dataclass
@@ -197,8 +192,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     ``base`` / ``grid`` values: ``nn_create`` options (Python spelling), plus
     ``hidden`` (hidden layer sizes; input and output sizes come from the data)
     and ``batch_size`` (default 100).  ``grid``: ``{name: [values]}`` for the
-    full product, or a list of dicts.  ``data``: train/val/test rows (see
-    :class:`SweepData`).  Each run trains ``epochs`` epochs with
+    full product, or a list of dicts.  ``data``: train/val/test rows, anything
+    with ``train_x, train_y, val_x, val_y, test_x, test_y`` (one-hot targets).  Each run trains ``epochs`` epochs with
     ``nn_train(..., validation=(val_x, val_y))`` and is tested with the network
     of its best validation epoch.  ``n_jobs`` worker processes (joblib, -1: one
     per core); ``scheduler``: a Dask scheduler address (``'tcp://host:8786'``),
@@ -208,7 +203,7 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     also saves each run's best network as ``runs/<key>.npz`` (written here, so
     remote workers need no shared folder).
     """
-    data = SweepData.of(data)
+    data = as_sweep_data(data)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
     seeds = [int(s) for s in seeds]
@@ -219,7 +214,7 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     labels = [config_label(c) for c in grid_items]
     if len(set(labels)) != len(labels):
         raise ValueError(f"two configurations are the same: {labels}")
-    data_hash = data.fingerprint()
+    data_hash = fingerprint(data)
     specs = []
     for label, config in zip(labels, configs):
         for seed in seeds:

@@ -54,6 +54,13 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 }
 
 
+def _store_params(estimator: BaseEstimator, values: dict[str, Any]) -> None:
+    """``self.name = name`` for every ``__init__`` argument, as scikit-learn expects (nothing else)."""
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 def _seed(random_state: Any) -> int | None:
     """nn_create's seed from sklearn's ``random_state`` (None, int or RandomState)."""
     if random_state is None:
@@ -78,27 +85,7 @@ class _NetworkEstimator(BaseEstimator):
                  state_init: str | None = None, ce_cost: str | None = None, cost_history: str | None = None,
                  dropout: str | None = None, textbook: bool | None = None, dtype: str | None = None,
                  batch_size: int = 100, epochs: int = 200, random_state: Any = None) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.active_function = active_function
-        self.output_function = output_function
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.batch_normalization = batch_normalization
-        self.optimization_method = optimization_method
-        self.objective_function = objective_function
-        self.keep_probability = keep_probability
-        self.bn_mode = bn_mode
-        self.adam = adam
-        self.momentum = momentum
-        self.state_init = state_init
-        self.ce_cost = ce_cost
-        self.cost_history = cost_history
-        self.dropout = dropout
-        self.textbook = textbook
-        self.dtype = dtype
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.random_state = random_state
+        _store_params(self, locals())
 
     def _options(self) -> dict[str, Any]:
         given = {k: getattr(self, k) for k in self._option_names if getattr(self, k) is not None}
@@ -209,29 +196,7 @@ class SAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Network
                  state_init: str | None = None, ce_cost: str | None = None, cost_history: str | None = None,
                  dropout: str | None = None, textbook: bool | None = None, dtype: str | None = None,
                  batch_size: int = 100, epochs: int = 10, random_state: Any = None) -> None:
-        self.n_hidden = n_hidden
-        self.active_function = active_function
-        self.output_function = output_function
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.sparsity = sparsity
-        self.beta = beta
-        self.batch_normalization = batch_normalization
-        self.optimization_method = optimization_method
-        self.objective_function = objective_function
-        self.keep_probability = keep_probability
-        self.bn_mode = bn_mode
-        self.adam = adam
-        self.momentum = momentum
-        self.state_init = state_init
-        self.ce_cost = ce_cost
-        self.cost_history = cost_history
-        self.dropout = dropout
-        self.textbook = textbook
-        self.dtype = dtype
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.random_state = random_state
+        _store_params(self, locals())
 
     def fit(self, X: Any, y: Any = None) -> "SAETransformer":
         """Train a new autoencoder to reproduce the rows ``X`` (``y`` is ignored)."""
