@@ -31,7 +31,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .create import nn_create
-from .functions import OUTPUTS
 from .network import Network
 from .predict import nn_predict
 from .sae import sae_create, sae_train
@@ -158,10 +157,6 @@ class NNRegressor(RegressorMixin, _NetworkEstimator):
 
     def fit(self, X: Any, y: Any) -> "NNRegressor":
         """Train a new network on rows ``X`` and real targets ``y``."""
-        output = self._options()["output_function"]
-        if output not in OUTPUTS:
-            raise ValueError(f"output_function {output!r} is not available in this nntoolbox "
-                             f"(have {sorted(OUTPUTS)}); NNRegressor needs 'linear'")
         x, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
                              dtype=np.float32 if self.dtype == "float32" else np.float64)
         self._single_target = y.ndim == 1

@@ -9,20 +9,12 @@ import pytest
 
 from nntoolbox.datasets.krk import ensure_krk_file
 from nntoolbox.demos import compare_cli, homework
-from nntoolbox.options import OPTIONS
+from conftest import registered
 from test_demos_mnist import npz_data  # noqa: F401 - the tiny generated MNIST fixture
 
 SMALL = ["--split", "0.03", "0.02", "--seeds", "0", "1", "--epochs", "3", "--no-progress"]
 
-def _nesterov_registered() -> bool:
-    try:
-        OPTIONS["optimization_method"].check("optimization method", "RMSProp_Nesterov")
-        return True
-    except ValueError:
-        return False
-
-
-needs_nesterov = pytest.mark.skipif(not _nesterov_registered(),
+needs_nesterov = pytest.mark.skipif(not registered("optimization_method", "RMSProp_Nesterov"),
                                     reason="the 'RMSProp_Nesterov' optimizer (issue 10) is not registered yet")
 
 

@@ -10,11 +10,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
+from conftest import registered
 from nntoolbox.datasets.krk import ensure_krk_file, load_krk
-from nntoolbox.functions import OUTPUTS
 from nntoolbox.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, NNRegressor, SAETransformer
 
-needs_linear = pytest.mark.skipif("linear" not in OUTPUTS,
+needs_linear = pytest.mark.skipif(not registered("output_function", "linear"),
                                   reason="the 'linear' output function (issue 10) is not registered yet")
 
 ESTIMATORS = [
