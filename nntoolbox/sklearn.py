@@ -166,6 +166,11 @@ class NNRegressor(RegressorMixin, _NetworkEstimator):
         self._train(len(x), lambda option: nn_train(net, option, x, targets))
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one output unit per target column
+        return tags
+
     def predict(self, X: Any) -> np.ndarray:
         """The network's outputs (1-D when fitted on one target)."""
         check_is_fitted(self)
