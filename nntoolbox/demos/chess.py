@@ -205,7 +205,8 @@ def run(args: argparse.Namespace) -> int:
     paths += write_history(result, out) + save_network(result.nn, out, "best_network")
     # ROC from the network's output for 'win' (two classes) or one-vs-rest per class (depth); auc in the summary
     evaluation = evaluate(result.nn, split.test_x, split.test_y, data.class_names)
-    paths.append(plot_roc(evaluation, out / "roc.png", title=f"ROC on the test set (KRK {args.task})"))
+    what = "the 'win' output" if args.task == "binary" else "one-vs-rest per depth class"
+    paths.append(plot_roc(evaluation, out / "roc.png", title=f"Test ROC of {what}"))
     summary = {
         "task": args.task, "positions": len(data.X), "train": len(split.train_x), "validation": len(split.val_x),
         "test": len(split.test_x), "epochs_done": result.epochs_done, "epochs": args.epochs,
