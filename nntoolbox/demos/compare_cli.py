@@ -93,6 +93,8 @@ def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str |
     """Flags shared with the homework script: data, split, seeds, epochs, jobs, scheduler."""
     parser.add_argument("--data", metavar="PATH", help=data_help or "chess: krkopt.data (default: generated); "
                         f"mnist: MNIST files (default {DEFAULT_MNIST_DIR})")
+    parser.add_argument("--base", type=parse_config, metavar="'NAME=VALUE,...'",
+                        help="change the task's base network (the course's) for every configuration")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], metavar="S",
                         help="seeds of the runs (initialisation and batch order; default 0 1 2 3 4)")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the data split, the same for all runs")
@@ -109,13 +111,17 @@ def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str |
     return parser
 
 
-def load_task(task: str, args: argparse.Namespace) -> Task:
+def load_task(task: str, args: argparse.Namespace, data: str | None) -> Task:
+    """The task's data and base network, changed by ``--base``; exits when the data cannot be read."""
     try:
         if task == "chess":
-            return chess_task(args.data, args.split, args.split_seed)
-        return mnist_task(args.data or DEFAULT_MNIST_DIR, args.subset, args.train_size, args.split_seed)
+            loaded = chess_task(data, args.split, args.split_seed)
+        else:
+            loaded = mnist_task(data or DEFAULT_MNIST_DIR, args.subset, args.train_size, args.split_seed)
     except (FileNotFoundError, ValueError) as e:
         raise SystemExit(f"cannot load the {task} data: {e}") from None
+    loaded.base.update(args.base or {})
+    return loaded
 
 
 def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, out: Path, **kwargs: Any
@@ -150,8 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", type=parse_config, action="append", metavar="'NAME=VALUE,...'",
                         help="one configuration, repeatable (default: " + " / ".join(DEFAULT_CONFIGS) + "); "
                         f"names: nn_create options or {', '.join(RUN_KEYS)}")
-    parser.add_argument("--base", type=parse_config, metavar="'NAME=VALUE,...'",
-                        help="change the task's base network for every configuration")
     add_task_args(parser, epochs=200)
     parser.add_argument("--out", metavar="DIR", help=f"output folder (default results/{NAME}-<task>)")
     return parser
@@ -159,8 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    task = load_task(args.task, args)
-    task.base.update(args.base or {})
+    task = load_task(args.task, args, args.data)
     grid = args.config or [parse_config(c) for c in DEFAULT_CONFIGS]
     result = run_sweep(task, grid, args, Path(args.out or f"results/{NAME}-{args.task}"))
     return 0 if (result.results["status"] == "ok").any() else 1

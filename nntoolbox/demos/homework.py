@@ -19,7 +19,7 @@ from ..metrics import evaluate
 from ..options import OPTIONS
 from ..plotting import plot_roc, plot_sweep_and_roc
 from .common import positive_int
-from .compare_cli import Task, add_task_args, chess_task, mnist_task, run_sweep
+from .compare_cli import Task, add_task_args, load_task, run_sweep
 
 NAME = "homework_optimizers"
 HOMEWORK_METHODS = ("Momentum", "RMSProp_Nesterov")
@@ -71,15 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     grid = [{"optimization_method": m} for m in methods]
     out = Path(args.out)
     print(f"{NAME}: {', '.join(methods)}; seeds {' '.join(map(str, args.seeds))}")
-    task = chess_task(args.krk, args.split, args.split_seed)
+    task = load_task("chess", args, args.krk)
     chess = run_sweep(task, grid, args, out / "chess", save_networks=True)
     paths, aucs = roc_figures(task, chess, out / "chess", args.seeds[0])
     print(f"wrote {', '.join(p.name for p in paths)}: " + ", ".join(f"{k} AUC {v:.4f}" for k, v in aucs.items()))
     if args.data:
-        try:
-            mnist = mnist_task(args.data, args.subset, args.train_size, args.split_seed)
-        except (FileNotFoundError, ValueError) as e:
-            raise SystemExit(f"{NAME}: cannot load the MNIST data: {e}") from None
+        mnist = load_task("mnist", args, args.data)
         args.epochs = args.mnist_epochs
         run_sweep(mnist, grid, args, out / "mnist")
     return 0
