@@ -164,7 +164,7 @@ def _local(todo: list[dict], data: SweepData, n_jobs: int, *args: Any) -> Iterat
     yield from parallel(delayed(run_one)(spec, data, *args) for spec in todo)
 
 
-def _dask(todo: list[dict], data: SweepData, scheduler: Any, *args: Any) -> Iterator[dict]:
+def _dask(todo: list[dict], data: SweepData, scheduler: Any, timeout: float | None, *args: Any) -> Iterator[dict]:
     try:
         from distributed import Client, as_completed  # noqa: PLC0415
     except ImportError:
@@ -175,7 +175,7 @@ def _dask(todo: list[dict], data: SweepData, scheduler: Any, *args: Any) -> Iter
         shared = client.scatter(data, broadcast=True)  # the data travels to each worker once
         futures = [client.submit(run_one, spec, shared, *args, key=f"nntoolbox-run-{spec['key']}", pure=False)
                    for spec in todo]
-        for future in as_completed(futures):
+        for future in as_completed(futures, timeout=timeout):
             yield future.result()
     finally:
         if own:
@@ -186,7 +186,7 @@ def _dask(todo: list[dict], data: SweepData, scheduler: Any, *args: Any) -> Iter
 def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]], data: Any, *,
           seeds: Sequence[int] = (0,), epochs: int = 100, n_jobs: int = 1, out: str | Path | None = None,
           scheduler: Any = None, class_names: Sequence[str] | None = None, save_networks: bool = False,
-          plots: bool = True, progress: bool = True) -> SweepResult:
+          plots: bool = True, progress: bool = True, timeout: float | None = None) -> SweepResult:
     """Train every configuration (``base`` updated by each of ``grid``) with every seed.
 
     ``base`` / ``grid`` values: ``nn_create`` options (Python spelling), plus
@@ -201,7 +201,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     (``runs/<key>.json`` per run, ``runs.csv``, ``results.csv``, ``summary.csv``
     and PNGs); runs found there are loaded, not recomputed.  ``save_networks``
     also saves each run's best network as ``runs/<key>.npz`` (written here, so
-    remote workers need no shared folder).
+    remote workers need no shared folder).  ``timeout``: seconds to wait for
+    the runs on a Dask cluster (``TimeoutError`` after that; finished runs are kept).
     """
     data = as_sweep_data(data)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -233,7 +234,7 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
                     done[spec["key"]] = result  # else: rerun to get the network asked for now
     todo = [s for s in specs if s["key"] not in done]
     keep = save_networks and run_dir is not None
-    runs = (_dask(todo, data, scheduler, class_names, keep) if scheduler is not None
+    runs = (_dask(todo, data, scheduler, timeout, class_names, keep) if scheduler is not None
             else _local(todo, data, n_jobs, class_names, keep))
     from tqdm.auto import tqdm  # noqa: PLC0415
     with tqdm(total=len(specs), initial=len(done), desc="sweep", unit="run", disable=not progress) as bar:

@@ -81,7 +81,7 @@ def test_processes_and_dask_localcluster_give_the_same_table(data):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster:
         on_dask = sweep(BASE, GRID, data, seeds=[0, 1], epochs=3, scheduler=cluster.scheduler_address,
-                        progress=False)
+                        progress=False, timeout=300)
     pd.testing.assert_frame_equal(_without_time(on_dask.runs), _without_time(serial.runs))
     pd.testing.assert_frame_equal(_without_time(on_dask.summary), _without_time(serial.summary))
 
