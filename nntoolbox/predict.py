@@ -8,7 +8,7 @@ import numpy as np
 from .batchnorm import BN_MODES
 from .checks import check_class_labels, check_xy
 from .forward import layer_function
-from .functions import OUTPUTS
+from .activations import ACTIVATIONS
 from .network import Network, n_layers
 from .threads import limited_blas
 
@@ -21,7 +21,7 @@ def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
         z = nn.W[k] @ a + nn.b[k]
         if bn is not None:
             z = bn.infer(nn, k, z)
-        a = OUTPUTS[layer_function(nn, k)](z)
+        a = ACTIVATIONS[layer_function(nn, k)].f(z)
     return a
 
 

@@ -16,7 +16,7 @@ from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
 from .functions import data_cost
 from .network import Network, _readonly
-from .optimizers import apply_step
+from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
 from .threads import limited_blas
 
@@ -142,8 +142,9 @@ def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray,
     for i in range(len(bounds) - 1):
         idx = perm[bounds[i]:bounds[i + 1]]
         by = y[idx]
-        costs[i] = forward_train(nn, x[idx], by)
-        backward(nn, by)
+        with at_lookahead(nn):  # the gradient is taken at the optimizer's look-ahead point (Nesterov)
+            costs[i] = forward_train(nn, x[idx], by)
+            backward(nn, by)
         apply_step(nn)
     return costs
 
@@ -225,7 +226,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it
     gen = work._generator() if own_rng else make_rng(opt.rng)
     orders = batch_orders(opt, gen, m)
-    if opt.engine == "fused":
+    if training_engine(work, opt.engine) == "fused":
         from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
         run_epoch: Callable = fused_epoch
     else:
@@ -246,8 +247,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     best, best_row, since_best = None, None, 0
     try:
         for epoch in epochs:
-            if work["optimization_method"] == "Adam" and work["adam"] == "course":
-                work._fields["AdamTime"] = int(work._fields["AdamTime"]) + 1  # the course's time step counts epochs
+            advance_epoch(work)  # the course's AdamTime counts epochs
             perm = next(orders)
             if own_rng:
                 work._rng_state = gen.bit_generator.state

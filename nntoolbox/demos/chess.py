@@ -25,6 +25,7 @@ from ..datasets.krk import KRKData, ensure_krk_file, load_krk
 from ..metrics import evaluate
 from ..network import Network
 from ..optimizers import OPTIMIZERS
+from ..options import NAMES
 from ..plotting import plot_roc
 from ..train import ENGINES
 from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
@@ -32,7 +33,6 @@ from .common import (Split, TrainResult, add_option_arg, classification_outputs,
                      write_history)
 
 NAME = "nn_testChess"
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
 DEFAULT_EPOCHS = 10000  # as the course; about 50 s here (4.6 ms per epoch)
 
 # Flag defaults per preset; explicit flags override them.  'course' is nn_testChess.m.
@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", "--learning-rate", dest="lr", type=float, help="learning rate (default 0.005)")
     parser.add_argument("--optimizer", type=_canonical(tuple(OPTIMIZERS)), metavar="NAME",
                         help=f"optimization method: {', '.join(OPTIMIZERS)} (default Adam)")
-    parser.add_argument("--activation", type=_canonical(ACTIVATIONS), metavar="NAME",
-                        help=f"hidden activation: {', '.join(ACTIVATIONS)} (default relu)")
+    hidden = NAMES["active_function"]  # the registries: built-ins and anything registered before this call
+    parser.add_argument("--activation", type=_canonical(hidden), metavar="NAME",
+                        help=f"hidden activation: {', '.join(hidden)} (default relu)")
     parser.add_argument("--bn", action=argparse.BooleanOptionalAction,
                         help="batch normalisation (default on; --no-bn turns it off)")
     parser.add_argument("--textbook", action=argparse.BooleanOptionalAction,
