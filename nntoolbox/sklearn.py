@@ -15,8 +15,7 @@ behaviour, or the textbook one with ``textbook=True``.  After ``fit``:
 ``net_.history["cost"]``), ``n_features_in_`` and, for the classifier, ``classes_``.
 
 ``sklearn.utils.estimator_checks.check_estimator`` passes for all three with
-no expected failure (scikit-learn 1.9; ``NNRegressor`` once the ``'linear'``
-output is registered).  Should a check have to be excused, it goes into
+no expected failure (scikit-learn 1.9).  Should a check have to be excused, it goes into
 :data:`EXPECTED_FAILED_CHECKS` with its reason (the test suite passes
 ``expected_failed_checks=EXPECTED_FAILED_CHECKS[type(est).__name__]``).
 """
@@ -152,7 +151,7 @@ class NNClassifier(ClassifierMixin, _NetworkEstimator):
 class NNRegressor(RegressorMixin, _NetworkEstimator):
     """Regressor: ``nn_create([n_features, *hidden_layer_sizes, n_targets], 'output function','linear',
     'objective function','MSE', ...)`` trained with ``nn_train``.  ``y`` may be
-    one target (1-D) or several (2-D).  Needs the ``'linear'`` output function.
+    one target (1-D) or several (2-D).
     See :data:`EXPECTED_FAILED_CHECKS`.
     """
     _defaults = {"output_function": "linear", "objective_function": "MSE"}

@@ -12,16 +12,6 @@ PARITY_CASES = sorted(p.stem for p in FIXTURES.glob("*.mat"))
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-def registered(option: str, value: str) -> bool:
-    """Whether ``nn_create`` accepts ``value`` for ``option`` (e.g. a registered optimizer or output function)."""
-    from nntoolbox.options import OPTIONS
-    try:
-        OPTIONS[option].check(option.replace("_", " "), value)
-        return True
-    except ValueError:
-        return False
-
-
 def load_case(name: str) -> dict:
     d = scipy.io.loadmat(FIXTURES / f"{name}.mat")
     out = {k: v for k, v in d.items() if not k.startswith("__")}

@@ -9,13 +9,10 @@ import pytest
 
 from nntoolbox.datasets.krk import ensure_krk_file
 from nntoolbox.demos import compare_cli, homework
-from conftest import registered
 from test_demos_mnist import npz_data  # noqa: F401 - the tiny generated MNIST fixture
 
 SMALL = ["--split", "0.03", "0.02", "--seeds", "0", "1", "--epochs", "3", "--no-progress"]
 
-needs_nesterov = pytest.mark.skipif(not registered("optimization_method", "RMSProp_Nesterov"),
-                                    reason="the 'RMSProp_Nesterov' optimizer (issue 10) is not registered yet")
 
 
 def test_parse_config():
@@ -54,7 +51,7 @@ def test_compare_mnist(npz_data, tmp_path):  # noqa: F811
 
 
 def test_homework_flow_with_available_methods(npz_data, tmp_path, monkeypatch, capsys):  # noqa: F811
-    """The homework's flow, with RMSProp standing in for RMSProp_Nesterov (see the next test)."""
+    """The whole flow (extra method, ROC, MNIST), with cheaper methods than the homework's."""
     monkeypatch.setattr(homework, "HOMEWORK_METHODS", ("Momentum", "RMSProp"))
     args = ["--krk", str(ensure_krk_file()), *SMALL, "--out", str(tmp_path), "--method", "adam",
             "--data", str(npz_data), "--mnist-epochs", "1"]
@@ -75,7 +72,6 @@ def test_homework_unknown_method_is_named(monkeypatch):
         homework.main(["--method", "Adamax", "--epochs", "1"])
 
 
-@needs_nesterov
 def test_homework_momentum_vs_rmsprop_nesterov(tmp_path):
     assert homework.main(["--krk", str(ensure_krk_file()), *SMALL, "--out", str(tmp_path)]) == 0
     chess = pd.read_csv(tmp_path / "chess" / "results.csv")

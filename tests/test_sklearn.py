@@ -10,16 +10,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
-from conftest import registered
 from nntoolbox.datasets.krk import ensure_krk_file, load_krk
 from nntoolbox.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, NNRegressor, SAETransformer
 
-needs_linear = pytest.mark.skipif(not registered("output_function", "linear"),
-                                  reason="the 'linear' output function (issue 10) is not registered yet")
-
 ESTIMATORS = [
     NNClassifier(epochs=50, random_state=0),
-    pytest.param(NNRegressor(epochs=100, random_state=0), marks=needs_linear),
+    NNRegressor(epochs=100, random_state=0),
     SAETransformer(n_hidden=5, epochs=5, random_state=0),
 ]
 
@@ -85,7 +81,6 @@ def test_pipeline_and_cross_val_score_with_stacked_autoencoders():
     assert list(pipe[:3].get_feature_names_out()) == [f"saetransformer{i}" for i in range(5)]
 
 
-@needs_linear
 def test_regressor_fits_a_line_and_two_targets():
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=(200, 2))

@@ -32,8 +32,7 @@ def methods_of(extra: Sequence[str]) -> list[str]:
         try:
             methods.append(OPTIONS["optimization_method"].check("optimization method", name))
         except (TypeError, ValueError) as e:
-            hint = " (RMSProp_Nesterov comes with the homework toolkit: issue 10)" if "nesterov" in name.lower() else ""
-            raise SystemExit(f"{NAME}: {e}{hint}") from None
+            raise SystemExit(f"{NAME}: {e}") from None
     return list(dict.fromkeys(methods))
 
 
