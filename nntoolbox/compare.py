@@ -26,6 +26,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from . import plotting
 from .create import nn_create
@@ -39,6 +40,7 @@ __all__ = ["SweepData", "SweepResult", "configurations", "config_label", "sweep"
 # keys of a configuration that are not nn_create options
 RUN_KEYS = ("hidden", "batch_size")
 HISTORY = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
+RESULT_COLUMNS = ("status", "best_epoch", "best_val_accuracy", "test_accuracy", "test_auc", "seconds", "error")
 RESULT_VERSION = 1
 
 
@@ -121,8 +123,6 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
     ``spec``: ``options`` (nn_create options incl. ``hidden``, ``batch_size``),
     ``seed``, ``epochs``, ``key``.  ``keep_network``: return the network of the
     best validation epoch as ``result['network']`` (it travels back to the caller)."""
-    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only in workers
-
     start = time.perf_counter()
     result: dict[str, Any] = {"key": spec["key"], "spec": dict(spec), "status": "failed", "history": [],
                               "best_epoch": 0, "best_val_accuracy": math.nan, "test_accuracy": math.nan,
@@ -193,7 +193,8 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     ``hidden`` (hidden layer sizes; input and output sizes come from the data)
     and ``batch_size`` (default 100).  ``grid``: ``{name: [values]}`` for the
     full product, or a list of dicts.  ``data``: train/val/test rows, anything
-    with ``train_x, train_y, val_x, val_y, test_x, test_y`` (one-hot targets).  Each run trains ``epochs`` epochs with
+    with ``train_x, train_y, val_x, val_y, test_x, test_y`` (one-hot targets:
+    sweeps compare classifiers).  Each run trains ``epochs`` epochs with
     ``nn_train(..., validation=(val_x, val_y))`` and is tested with the network
     of its best validation epoch.  ``n_jobs`` worker processes (joblib, -1: one
     per core); ``scheduler``: a Dask scheduler address (``'tcp://host:8786'``),
@@ -248,7 +249,7 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
                     json.dump(result, f)
             bar.update()
     ordered = [done[s["key"]] for s in specs]
-    return _tables([{**r, "spec": s} for r, s in zip(ordered, specs)], list(dict.fromkeys(labels)), out, plots)
+    return _tables([{**r, "spec": s} for r, s in zip(ordered, specs)], labels, out, plots)
 
 
 # ---------------------------------------------------------------- tables
@@ -261,8 +262,7 @@ def _tables(results: list[dict], labels: list[str], out: str | Path | None, plot
                  **{k: _text(v) if isinstance(v, (list, tuple)) else v
                     for k, v in ((n, spec["options"].get(n)) for n in option_names)},
                  "seed": spec["seed"]}
-        per_run.append({**ident, "key": r["key"], **{k: r[k] for k in ("status", "best_epoch", "best_val_accuracy", "test_accuracy",
-                                                     "test_auc", "seconds", "error")}})
+        per_run.append({**ident, "key": r["key"], **{k: r[k] for k in RESULT_COLUMNS}})
         hist = pd.DataFrame(r["history"]).reindex(columns=list(HISTORY))
         rows.append(hist.assign(**ident, status=r["status"]))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -4,8 +4,9 @@
 Every method trains the task's course network with the same seeds on the same
 split (a sweep over ``optimization_method``, see nntoolbox.compare).  Chess:
 validation-accuracy and cost curves (mean ± std over seeds) and the test ROC of
-each method on one figure (``curves_roc.png``; also ``roc.png`` alone); MNIST: the curves.  Tables: ``results.csv`` (one row
-per run) and ``summary.csv`` (mean ± std per method) in each task's folder.
+each method on one figure (``curves_roc.png``; also ``roc.png`` alone); MNIST:
+the curves.  Tables: ``results.csv`` (one row per run) and ``summary.csv``
+(mean ± std per method) in each task's folder.
 """
 from __future__ import annotations
 
@@ -56,11 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"{NAME}.py", description=__doc__.split("\n\n")[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--method", action="append", default=[], metavar="NAME",
-                        help=f"another optimization method to compare (repeatable); always: {', '.join(HOMEWORK_METHODS)}")
+                        help="another optimization method to compare (repeatable); always: "
+                        + ", ".join(HOMEWORK_METHODS))
     add_task_args(parser, epochs=200, data_help="MNIST files: also run the homework on MNIST (curves)")
     parser.add_argument("--krk", metavar="PATH", help="krkopt.data (default: generated on first use)")
     parser.add_argument("--mnist-epochs", type=positive_int, default=10, help="epochs on MNIST (default 10)")
-    parser.add_argument("--out", default=f"results/{NAME}", metavar="DIR", help=f"output folder (default results/{NAME})")
+    parser.add_argument("--out", default=f"results/{NAME}", metavar="DIR",
+                        help=f"output folder (default results/{NAME})")
     return parser
 
 
