@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import warnings
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -10,6 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
 
+from nntoolbox import nn_create, nn_train
 from nntoolbox.datasets.krk import ensure_krk_file, load_krk
 from nntoolbox.sklearn import EXPECTED_FAILED_CHECKS, NNClassifier, NNRegressor, SAETransformer
 
@@ -104,3 +106,13 @@ def test_grid_search_learning_rate_by_optimizer_on_chess():
     majority = max(np.mean(y == "win"), np.mean(y == "draw"))
     assert search.best_score_ > majority  # better than always answering 'win'
     assert set(search.predict(x[:20])) <= {"draw", "win"}
+
+
+def test_network_loaded_from_a_readonly_memmap_trains(tmp_path):
+    """joblib hands workers read-only memmapped arrays; an unpickled network must own writable buffers."""
+    x, _ = _blobs(30)
+    nn = nn_create([4, 5, 3], seed=0)
+    joblib.dump(nn, tmp_path / "nn.joblib")
+    loaded = joblib.load(tmp_path / "nn.joblib", mmap_mode="r")
+    trained = nn_train(loaded, {"batch_size": 10}, x, np.eye(3)[np.arange(30) % 3])
+    assert not np.array_equal(trained.W[0], nn.W[0])
