@@ -190,6 +190,12 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- file formats
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and rename it over ``path`` when the
@@ -200,6 +206,7 @@ def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Itera
     # the temporary file is in the same directory, so os.replace is an atomic rename
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual permissions
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
         os.replace(tmp, path)
