@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import scipy.io
@@ -193,6 +195,31 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- file formats
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside ``path`` and rename it over ``path`` when the
+    block ends without error, so readers (and a resumed run) never see a
+    half-written file; on error the temporary file is removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the temporary file is in the same directory, so os.replace is an atomic rename
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual permissions
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _write_npz(f: Any, fields: dict[str, Any]) -> None:
     meta = {k: (v.item() if isinstance(v, np.generic) else v)
             for k, v in fields.items() if not isinstance(v, np.ndarray)}
@@ -214,17 +241,11 @@ def nn_save(nn: Network, path: str | Path) -> Path:
     if suffix not in (".mat", ".npz"):
         raise ValueError(f"nn_save: unknown extension {path.suffix!r}; use .npz or .mat")
     fields = to_matlab_struct(nn)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same directory: os.replace is atomic
-    try:
-        with open(tmp, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
-            if suffix == ".mat":
-                scipy.io.savemat(f, {"nn": fields}, do_compression=True)
-            else:
-                _write_npz(f, fields)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
+        if suffix == ".mat":
+            scipy.io.savemat(f, {"nn": fields}, do_compression=True)
+        else:
+            _write_npz(f, fields)
     return path
 
 

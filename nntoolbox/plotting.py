@@ -29,6 +29,11 @@ __all__ = [
     "plot_digits",
     "plot_misclassified",
     "plot_reconstructions",
+    "plot_roc",
+    "plot_precision_recall",
+    "plot_sweep_curves",
+    "plot_sweep_and_roc",
+    "plot_summary_bars",
 ]
 
 PathLike = str | Path
@@ -456,5 +461,124 @@ def plot_reconstructions(
             ax.set_xticks([])
             ax.set_yticks([])
         axes[row, 0].set_ylabel(name, fontsize=9)  # ylabel survives where set_axis_off would hide it
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+# ------------------------------------------------- ROC and precision-recall
+def _curve_sets(evaluations: Any) -> dict[str, Any]:
+    """One evaluation (``nntoolbox.metrics.Evaluation``) or ``{label: evaluation}``."""
+    if isinstance(evaluations, Mapping):
+        return dict(evaluations)
+    return {"": evaluations}
+
+
+def _draw_curve_sets(ax: Any, evaluations: Any, frame: str, score: str) -> None:
+    """ROC (``frame='roc'``) or precision-recall (``'pr'``) curves; the legend gives each curve's
+    score (``'auc'`` or ``'average_precision'``): the overall one for a single curve, else per class."""
+    x, y = ("fpr", "tpr") if frame == "roc" else ("recall", "precision")
+    short = "AUC" if score == "auc" else "AP"
+    for label, ev in _curve_sets(evaluations).items():
+        points = getattr(ev, frame)
+        classes = list(points["class"].unique())
+        for cls in classes:
+            curve = points[points["class"] == cls]
+            value = ev.per_class.loc[cls, score] if len(classes) > 1 else getattr(ev, score)
+            name = " ".join(str(p) for p in (label, cls if len(classes) > 1 else "") if p != "")
+            ax.plot(curve[x], curve[y], label=f"{name} ({short} {value:.3f})" if name else f"{short} {value:.3f}",
+                    drawstyle="steps-post" if frame == "pr" else "default")
+    if frame == "roc":
+        ax.plot([0, 1], [0, 1], ":", color="gray", lw=1)
+    ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal",
+           xlabel="false positive rate" if frame == "roc" else "recall",
+           ylabel="true positive rate" if frame == "roc" else "precision")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, title: str | None,
+                     dpi: float) -> Path:
+    fig = _figure(5.6, 5.0)
+    ax = fig.add_subplot()
+    _draw_curve_sets(ax, evaluations, frame, score)
+    ax.set_title(title or "")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_roc(evaluations: Any, path: PathLike, *, title: str | None = "ROC curve", dpi: float = 100) -> Path:
+    """ROC curve(s) with their AUC in the legend: one ``nntoolbox.metrics.Evaluation``
+    or ``{label: evaluation}`` for several networks on one figure (more than two
+    classes: one one-vs-rest curve per class)."""
+    return _plot_curve_sets(evaluations, path, "roc", "auc", title, dpi)
+
+
+def plot_precision_recall(evaluations: Any, path: PathLike, *, title: str | None = "Precision-recall curve",
+                          dpi: float = 100) -> Path:
+    """Precision-recall curve(s) with the average precision in the legend; arguments as :func:`plot_roc`."""
+    return _plot_curve_sets(evaluations, path, "pr", "average_precision", title, dpi)
+
+
+# ------------------------------------------------------------ sweeps
+def _draw_sweep(ax: Any, runs: pd.DataFrame, column: str, by: str) -> None:
+    missing = {by, "epoch", column} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs lacks column(s) {sorted(missing)}")
+    for name, group in runs.groupby(by, sort=False):
+        stats = group.groupby("epoch")[column].agg(["mean", "std", "count"])
+        std = stats["std"].fillna(0.0)
+        line = ax.plot(stats.index, stats["mean"], label=f"{name} (n={int(stats['count'].max())})")[0]
+        ax.fill_between(stats.index, stats["mean"] - std, stats["mean"] + std, color=line.get_color(), alpha=0.2)
+    ax.set(xlabel="epoch", ylabel=column.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def plot_sweep_curves(runs: pd.DataFrame, path: PathLike, column: str = "val_accuracy", *,
+                      by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """Mean of ``column`` per epoch for each configuration (``by``), with a
+    mean ± std band over the seeds (``runs``: one row per run per epoch)."""
+    fig = _figure(7.0, 4.4)
+    ax = fig.add_subplot()
+    _draw_sweep(ax, runs, column, by)
+    ax.set_title(title if title is not None else f"{column.replace('_', ' ')}: mean ± std over seeds")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_sweep_and_roc(runs: pd.DataFrame, evaluations: Any, path: PathLike, column: str = "val_accuracy", *,
+                       by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """One figure: :func:`plot_sweep_curves` on the left, :func:`plot_roc` of ``evaluations`` on the right."""
+    fig = _figure(12.5, 5.0)
+    left, right = fig.subplots(1, 2)
+    _draw_sweep(left, runs, column, by)
+    left.set_title(f"{column.replace('_', ' ')}: mean ± std over seeds")
+    _draw_curve_sets(right, evaluations, "roc", "auc")
+    right.set_title("ROC on the test set")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_summary_bars(summary: pd.DataFrame, path: PathLike,
+                      columns: Sequence[str] = ("best_val_accuracy", "test_accuracy"), *,
+                      title: str | None = "Mean ± std over seeds", dpi: float = 100) -> Path:
+    """Bar chart of ``<column>_mean`` with ``<column>_std`` error bars per configuration
+    (``summary``: one row per configuration, index = its name)."""
+    fig = _figure(max(5.0, 1.2 * len(summary) * len(columns) + 2), 4.4)
+    ax = fig.add_subplot()
+    width = 0.8 / len(columns)
+    x = np.arange(len(summary))
+    for i, col in enumerate(columns):
+        ax.bar(x + (i - (len(columns) - 1) / 2) * width, summary[f"{col}_mean"], width,
+               yerr=summary[f"{col}_std"].fillna(0.0), capsize=3, label=col.replace("_", " "))
+    ax.set_xticks(x, [str(i) for i in summary.index], rotation=20, ha="right")
+    # start the axis just below the lowest bar's error bar, so close configurations stay distinguishable
+    low = min(((summary[f"{c}_mean"] - summary[f"{c}_std"].fillna(0.0)).min() for c in columns), default=0.0)
+    ax.set_ylim(max(0.0, low - 0.05) if np.isfinite(low) else 0.0, None)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set(title=title or "")
+    ax.legend()
     fig.tight_layout()
     return _save(fig, path, dpi)

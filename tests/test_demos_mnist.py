@@ -68,6 +68,8 @@ def test_nn_demo_writes_everything(npz_data, tmp_path, capsys):
     net = nn_load(out / "best_network.mat")
     assert net.size.tolist() == [784, 400, 169, 49, 10] and net.optimization_method == "Adam"
     assert pd.read_csv(out / "confusion.csv", index_col=0).to_numpy().sum() == 100
+    per_class = pd.read_csv(out / "per_class.csv", index_col=0)
+    assert list(per_class.columns[:4]) == ["precision", "recall", "f1", "support"] and per_class["support"].sum() == 100
 
 
 def test_nn_demo_splits_a_test_only_data_set(t10k_dir, tmp_path, capsys):

@@ -31,7 +31,6 @@ the diagonal the rook is on or below it.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -39,6 +38,8 @@ from typing import Iterator
 import numba
 import numpy as np
 import pandas as pd
+
+from ..io import atomic_write
 
 __all__ = [
     "FILES",
@@ -333,14 +334,8 @@ def write_krk(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = df.loc[:, list(COLUMNS)].to_csv(header=False, index=False, lineterminator="\n")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="ascii", newline="") as fh:
+        fh.write(text)
     return path
 
 

@@ -24,9 +24,11 @@ import numpy as np
 
 from ..create import nn_create
 from ..datasets.krk import KRKData, ensure_krk_file, load_krk
+from ..metrics import evaluate
 from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..options import NAMES
+from ..plotting import plot_roc
 from ..preprocessing import apply_input_normalization, fit_input_normalization
 from ..train import ENGINES
 from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
@@ -203,10 +205,14 @@ def run(args: argparse.Namespace) -> int:
     accuracy, paths = classification_outputs(result.nn, split.test_x, split.test_y, out,
                                              class_names=data.class_names, max_images=0)
     paths += write_history(result, out) + save_network(result.nn, out, "best_network")
+    # ROC from the network's output for 'win' (two classes) or one-vs-rest per class (depth); auc in the summary
+    evaluation = evaluate(result.nn, split.test_x, split.test_y, data.class_names)
+    what = "the 'win' output" if args.task == "binary" else "one-vs-rest per depth class"
+    paths.append(plot_roc(evaluation, out / "roc.png", title=f"Test ROC of {what}"))
     summary = {
         "task": args.task, "positions": len(data.X), "train": len(split.train_x), "validation": len(split.val_x),
         "test": len(split.test_x), "epochs_done": result.epochs_done, "epochs": args.epochs,
-        "best_epoch": result.best_epoch, "best_val_accuracy": result.best_score, "test_accuracy": accuracy,
+        "best_epoch": result.best_epoch, "best_val_accuracy": result.best_score, "test_accuracy": accuracy, "auc": evaluation.auc,
         "seconds": result.seconds, "interrupted": result.interrupted, "diverged": result.diverged,
         "config": {k: getattr(args, k) for k in ("preset", "sizes", "lr", "optimizer", "activation", "bn",
                                                  "textbook", "batch_size", "engine", "seed", "split")}
@@ -218,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"best validation accuracy {result.best_score:.4f} at epoch {result.best_epoch} "
           f"of {result.epochs_done} ({len(split.val_x)} positions)")
     print(f"test accuracy {accuracy:.4f} on {len(split.test_x)} positions "
-          f"({round((1 - accuracy) * len(split.test_x))} wrong)")
+          f"({round((1 - accuracy) * len(split.test_x))} wrong), AUC {evaluation.auc:.4f}")
     print(f"time {result.seconds:.1f} s{per_epoch}")
     print(f"wrote {', '.join(p.name for p in paths)} to {out}")
     return 1 if result.diverged else 0

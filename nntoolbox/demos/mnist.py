@@ -11,6 +11,7 @@ import argparse
 from typing import Any, Sequence
 
 from ..create import nn_create
+from ..metrics import evaluate
 from ..network import Network
 from .common import (add_option_arg, classification_outputs, mnist_parser, open_mnist_demo, option_flags,
                      save_network, stop_message, train_best_on_validation, write_history)
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     accuracy, paths = classification_outputs(best, data.test_x, data.test_y, out,
                                             max_images=args.max_misclassified)
     paths += write_history(result, out) + save_network(best, out, "best_network")
+    paths.append(out / "per_class.csv")  # precision, recall, F1, support, one-vs-rest AUC per digit
+    evaluate(best, data.test_x, data.test_y).per_class.to_csv(paths[-1])
     print(f"best validation accuracy {result.best_score:.2%} at epoch {result.best_epoch} "
           f"of {result.epochs_done}; {result.seconds_per_epoch:.2f} s/epoch")
     print(f"test accuracy {accuracy:.2%} on {len(data.test_x)} images")
