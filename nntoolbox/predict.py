@@ -10,7 +10,6 @@ from .checks import check_class_labels, check_xy
 from .forward import layer_function
 from .activations import ACTIVATIONS
 from .network import Network, n_layers
-from .preprocessing import apply_input_normalization
 from .threads import limited_blas
 
 
@@ -37,7 +36,6 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     normalises the raw rows ``x`` first.
     """
     x, _ = check_xy(nn, x, None, min_rows=0)
-    x = apply_input_normalization(nn, x)
     if engine not in ("fused", "numpy"):
         raise ValueError(f"engine must be 'fused' or 'numpy'; got {engine!r}")
     if x.shape[0] == 0:
@@ -65,7 +63,6 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
     x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
-    x = apply_input_normalization(nn, x)
     labels = check_class_labels(y, "test_y")
     out = predict_rows(nn, x)
     wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)

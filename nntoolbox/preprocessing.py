@@ -5,11 +5,12 @@ The course z-scores the chess features with the training rows' mean and std
 (``avgX``, ``sigma``, saved as ``avgX.mat``/``sigma.mat``) and must apply the
 same numbers to every later input.  Here the two vectors can live in the
 network as the fields ``nn.input_mean`` and ``nn.input_std`` (1 x inputs, as
-MATLAB row vectors): :func:`nntoolbox.nn_predict` and :func:`nntoolbox.nn_test`
-apply them, :mod:`nntoolbox.io` saves and loads them (``.npz`` and ``.mat``), so a
-saved network predicts on raw inputs, as MATLAB's own networks carry their
-``mapminmax`` settings.  ``nn_train`` (like the course's) takes data that are
-already normalised: pass it ``apply_input_normalization(nn, x)``.
+MATLAB row vectors): every function that takes inputs (``nn_train`` and its
+``validation`` rows, ``nn_forward``, ``nn_predict``, ``nn_test``) then takes raw rows
+and applies them, and :mod:`nntoolbox.io` saves and loads them (``.npz`` and
+``.mat``), so a saved network predicts on raw inputs, as MATLAB's own networks
+carry their ``mapminmax`` settings.  A network without them (the course's way:
+normalise the data yourself) takes its inputs as given.
 
 In MATLAB/Octave, a saved network's inputs are normalised by
 ``x = (x - nn.input_mean) ./ nn.input_std;`` before the course's ``nn_predict``.
@@ -103,8 +104,7 @@ def set_input_normalization(nn: Network, mu: Any, sigma: Any) -> Network:
 def fit_input_normalization(nn: Network, x_train: Any) -> Network:
     """A copy of ``nn`` carrying the z-score of ``x_train`` (the course's ``avgX``/``sigma``).
 
-    Train on ``apply_input_normalization(nn, x_train)``; ``nn_predict``/``nn_test``
-    then take raw rows.
+    ``nn_train``, ``nn_predict``, ``nn_test`` ... then take raw rows.
     """
     _, mu, sigma = zscore(x_train)
     return set_input_normalization(nn, mu, sigma)

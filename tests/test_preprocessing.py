@@ -49,10 +49,14 @@ def test_network_carries_and_applies_the_zscore(tmp_path):
     x = rng.normal([100.0, -3.0, 7.0], [20.0, 0.1, 2.0], (80, 3))
     y = np.eye(2)[(x[:, 0] > 100).astype(int)]
     nn = fit_input_normalization(nn_create([3, 5, 2], seed=0), x)
-    nn = nn_train(nn, {"batch_size": 20, "iteration": 2}, apply_input_normalization(nn, x), y)
+    order = {"batch_size": 20, "iteration": 2, "order": np.stack([np.arange(80)] * 2)}
+    trained = nn_train(nn, order, x, y)  # raw rows: the network normalises them itself
+    z = normalize(x, nn.input_mean, nn.input_std)
     plain = set_input_normalization(nn, None, None)  # the same weights without the statistics
     assert "input_mean" not in plain
-    z = normalize(x, nn.input_mean, nn.input_std)
+    np.testing.assert_array_equal(trained._buf.params, nn_train(plain, order, z, y)._buf.params)
+    nn = trained
+    plain = set_input_normalization(nn, None, None)
     np.testing.assert_array_equal(nn_predict(nn, x), nn_predict(plain, z))
     np.testing.assert_array_equal(nn_test(nn, x, y)[0], nn_test(plain, z, y)[0])
     for suffix in (".npz", ".mat"):

@@ -29,7 +29,7 @@ from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..options import NAMES
 from ..plotting import plot_roc
-from ..preprocessing import apply_input_normalization, fit_input_normalization
+from ..preprocessing import fit_input_normalization
 from ..train import ENGINES
 from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
                      positive_int, prepare_out_dir, save_network, stop_message, train_best_on_validation,
@@ -189,14 +189,13 @@ def run(args: argparse.Namespace) -> int:
     print(describe(args, n_out))
     try:
         # the course's avgX/sigma of the training rows, kept in the network: nn_test/nn_predict and the
-        # saved best_network.mat/.npz take raw positions; nn_train takes normalised ones, as the course's
+        # saved best_network.mat/.npz take raw positions, as nn_train does
         nn = fit_input_normalization(chess_network(args, n_out), split.train_x)
     except (TypeError, ValueError) as e:
         raise SystemExit(f"{NAME}: {e}") from None
-    train_x = apply_input_normalization(nn, split.train_x)
     option = {"batch_size": args.batch_size, "iteration": 1, "engine": args.engine}
     with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected and reported below
-        result = train_best_on_validation(nn, option, train_x, split.train_y, split.val_x, split.val_y,
+        result = train_best_on_validation(nn, option, split.train_x, split.train_y, split.val_x, split.val_y,
                                           args.epochs, progress=not args.no_progress, desc=NAME)
     message = stop_message(result, args.lr)
     if message:
