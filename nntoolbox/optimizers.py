@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .kernels import optim
+from .kernels import optim, sigint_deferred
 from .network import PARAM_GROUPS, Network
 
 
@@ -64,7 +64,8 @@ def step_args(nn: Network) -> tuple:
 def apply_step(nn: Network) -> None:
     """One optimizer step in place from the gradients in the buffers (both engines' update)."""
     buf = nn.checked_buffers()
-    optim.apply_update(buf.params, buf.grads, buf.state, *step_args(nn))
+    with sigint_deferred():  # the first call loads the kernel: see kernels.sigint_deferred
+        optim.apply_update(buf.params, buf.grads, buf.state, *step_args(nn))
 
 
 def nn_applygradient(nn: Network) -> Network:

@@ -1,9 +1,118 @@
-"""Numba kernels, all compiled through :data:`njit`."""
+"""Numba kernels, all compiled through :data:`njit`; :func:`sigint_deferred` guards their loading.
+
+Where compiled kernels are cached (so that a second process loads machine code
+instead of compiling again), first that works of:
+
+1. ``NUMBA_CACHE_DIR`` when set (Numba's own setting);
+2. ``__pycache__`` next to the kernels' source (a normal or editable install);
+3. ``$XDG_CACHE_HOME/nntoolbox/numba`` (default ``~/.cache/nntoolbox/numba``);
+4. ``<temp dir>/nntoolbox-numba-<uid>`` (created private to the user);
+5. none: kernels compile on every start, with a one-line note on stderr.
+
+A read-only install run by a user without a writable home (a service account,
+a container) therefore imports and trains; importing never depends on a cache.
+"""
+from __future__ import annotations
+
+import contextlib
 import functools
+import os
+import signal
+import stat
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
 
 import numba
 
-# cache=True: a second Python process loads machine code from __pycache__ instead of compiling again.
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _writable_dir(path: Path, private: bool = False) -> bool:
+    """True when ``path`` is (or can be made) a directory this process can create files in.
+
+    ``private``: it must also belong to this user and be writable by no one else (a shared temp
+    dir where another user could plant machine code that this process would then load)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if private:
+            st = path.lstat()
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return False
+        tempfile.TemporaryFile(dir=path).close()  # Numba's own test (os.access ignores read-only mounts)
+        return True
+    except OSError:
+        return False
+
+
+def choose_cache_dir() -> tuple[bool, str | None]:
+    """``(cache, directory)`` for the kernels: ``directory`` None means Numba's in-tree ``__pycache__``."""
+    env = os.environ.get("NUMBA_CACHE_DIR")
+    if env and _writable_dir(Path(env)):
+        return True, env
+    if _writable_dir(Path(__file__).parent / "__pycache__"):
+        return True, None
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nntoolbox" / "numba"
+    if _writable_dir(user):
+        return True, str(user)
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    temp = Path(tempfile.gettempdir()) / f"nntoolbox-numba-{uid}"
+    if _writable_dir(temp, private=hasattr(os, "getuid")):
+        return True, str(temp)
+    return False, None
+
+
+def _configure_cache() -> bool:
+    cache, directory = choose_cache_dir()
+    if directory is not None:
+        numba.config.CACHE_DIR = directory  # read by Numba when each kernel is decorated
+    elif cache:
+        numba.config.CACHE_DIR = ""  # an unusable NUMBA_CACHE_DIR: fall back to __pycache__
+    else:
+        print("nntoolbox: no writable directory to cache compiled kernels (set NUMBA_CACHE_DIR to one); "
+              "compiling them in every process", file=sys.stderr)
+    return cache
+
+
+CACHE = _configure_cache()
+
 # error_model="numpy": a division by zero gives inf/NaN (caught by nn_train's divergence check) instead
 # of a per-division ZeroDivisionError branch that also blocks vectorisation.
-njit = functools.partial(numba.njit, cache=True, error_model="numpy")
+njit = functools.partial(numba.njit, cache=CACHE, error_model="numpy")
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it (KeyboardInterrupt).
+
+    A KeyboardInterrupt raised inside Numba while it loads or compiles a kernel
+    leaves its type registry half-updated (the next call fails with "duplicate
+    registration ... UnicodeType") or is swallowed by a ctypes callback ("Exception
+    ignored on calling ctypes callback"); kernel calls therefore run under this.
+    Compiled code never looks at signals, so this delays nothing once loaded.
+    Outside the main thread (where handlers cannot be set) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, received[0])  # the default handler raises KeyboardInterrupt
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
+
+
+def interrupt_safe(func: F) -> F:
+    """Decorator: run ``func`` (a Python wrapper calling Numba kernels) under :func:`sigint_deferred`."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with sigint_deferred():
+            return func(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
