@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .kernels import optim, sigint_deferred
+from .interrupts import sigint_deferred
+from .kernels import optim
 from .network import PARAM_GROUPS, Network
 
 

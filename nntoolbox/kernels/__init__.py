@@ -1,4 +1,4 @@
-"""Numba kernels, all compiled through :data:`njit`; :func:`sigint_deferred` guards their loading.
+"""Numba kernels, all compiled through :data:`njit`; their Python wrappers are :func:`interrupt_safe`.
 
 Where compiled kernels are cached (so that a second process loads machine code
 instead of compiling again), first that works of:
@@ -14,20 +14,18 @@ a container) therefore imports and trains; importing never depends on a cache.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
 
 import numba
 
-F = TypeVar("F", bound=Callable[..., Any])
+from ..interrupts import interrupt_safe, sigint_deferred
+
+__all__ = ["CACHE", "choose_cache_dir", "interrupt_safe", "njit", "sigint_deferred"]
 
 
 def _writable_dir(path: Path, private: bool = False) -> bool:
@@ -81,38 +79,3 @@ CACHE = _configure_cache()
 # error_model="numpy": a division by zero gives inf/NaN (caught by nn_train's divergence check) instead
 # of a per-division ZeroDivisionError branch that also blocks vectorisation.
 njit = functools.partial(numba.njit, cache=CACHE, error_model="numpy")
-
-
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it (KeyboardInterrupt).
-
-    A KeyboardInterrupt raised inside Numba while it loads or compiles a kernel
-    leaves its type registry half-updated (the next call fails with "duplicate
-    registration ... UnicodeType") or is swallowed by a ctypes callback ("Exception
-    ignored on calling ctypes callback"); kernel calls therefore run under this.
-    Compiled code never looks at signals, so this delays nothing once loaded.
-    Outside the main thread (where handlers cannot be set) it does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[Any] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received:
-            if callable(previous):
-                previous(signal.SIGINT, received[0])  # the default handler raises KeyboardInterrupt
-            elif previous == signal.SIG_DFL:
-                signal.raise_signal(signal.SIGINT)
-
-
-def interrupt_safe(func: F) -> F:
-    """Decorator: run ``func`` (a Python wrapper calling Numba kernels) under :func:`sigint_deferred`."""
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with sigint_deferred():
-            return func(*args, **kwargs)
-    return wrapper  # type: ignore[return-value]
