@@ -2,6 +2,8 @@
 and the shared training loop's bookkeeping (nntoolbox.demos.common)."""
 from __future__ import annotations
 
+import re
+
 import gzip
 import subprocess
 import sys
@@ -77,9 +79,10 @@ def test_nn_demo_splits_a_test_only_data_set(t10k_dir, tmp_path, capsys):
     assert "only the test split (300 images): 200 for training, 100 for testing" in capsys.readouterr().out
 
 
-def test_missing_data_explains_where_to_put_it(tmp_path):
-    with pytest.raises(SystemExit, match=r"(?s)does not exist.*IDX files.*--data PATH"):
-        mnist.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+def test_missing_data_explains_where_to_put_it(tmp_path, capsys):
+    assert mnist.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(r"does not exist.*IDX files.*--data PATH", err)
     assert not (tmp_path / "o").exists()
 
 

@@ -15,8 +15,9 @@ import pandas as pd
 
 from .. import plotting
 from ..stack import sae_stack_pretrain
-from .common import (TrainResult, add_option_arg, classification_outputs, mnist_parser, open_mnist_demo,
-                     option_flags, positive_int, save_network, stop_message, train_best_on_validation, write_history)
+from .common import (RunFolder, TrainResult, add_option_arg, classification_outputs, demo_main, mnist_parser,
+                     open_mnist_demo, option_flags, positive_int, save_network, stop_message,
+                     train_best_on_validation, write_history)
 from .mnist import COURSE_SIZES, add_network_args, course_network, network_options
 
 NAME = "test_for_autoencoder"
@@ -58,9 +59,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.sizes[0] != 784 or args.sizes[-1] != 10:
         raise SystemExit(f"--sizes must start with 784 (pixels) and end with 10 (digits); got {args.sizes}")
+    return demo_main(NAME, args, run)
+
+
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
     sae_option = option_flags(args.sae_option, "--sae-option")
     options = network_options(args, 0 if args.no_batch_normalization else 1)
-    data, out = open_mnist_demo(args, NAME)
+    data, out = open_mnist_demo(args, NAME), folder.path
     option = {"batch_size": args.batch_size}
     progress = not args.no_progress
 
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                         progress=progress, seed=args.seed, **options)
     except KeyboardInterrupt:
         print("Interrupted during pretraining: nothing to compare.")
-        return 130
+        return 130  # nothing committed: the previous results stay
     pretrain_seconds = time.perf_counter() - start
     runs = {"pretrained": pretrained,
             "random init": course_network(args.sizes, args.seed, **options)}
@@ -99,5 +104,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pretraining: {args.pretrain_epochs} epoch(s) per layer, {pretrain_seconds:.1f} s; "
           f"fine-tuning / training: {args.epochs} epochs")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    paths.append(folder.commit({"pretrain_seconds": pretrain_seconds, "runs": rows}))
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 0
