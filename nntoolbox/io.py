@@ -14,6 +14,7 @@ one) and transient fields (``a``, ``theta``, gradients).
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import warnings
@@ -182,18 +183,38 @@ def _write_npz(f: Any, fields: dict[str, Any]) -> None:
     np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no such call (Windows): assume alive
+        return True
+    return True
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete ``.<name>.<pid>.tmp`` files that saves killed mid-write (``kill -9``) left next to ``path``."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-len(".tmp")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def nn_save(nn: Network, path: str | Path) -> Path:
     """Save to ``.npz`` or ``.mat`` (chosen by the extension); returns the path.
 
     The ``.mat`` holds the struct ``nn`` that MATLAB's ``load`` gives back.
     The file is written to a temporary name and renamed, so an interrupted
-    save never leaves a half-written file in place of a previous one.
+    save never leaves a half-written file in place of a previous one; temporary
+    files of saves that were killed are removed by the next save to that path.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".mat", ".npz"):
         raise ValueError(f"nn_save: unknown extension {path.suffix!r}; use .npz or .mat")
     fields = to_matlab_struct(nn)
+    _remove_stale_temps(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same directory: os.replace is atomic
     try:
         with open(tmp, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
