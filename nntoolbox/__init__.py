@@ -6,6 +6,7 @@ samples, as in the course's calls.  See README.md and docs/quirks.md.
 from .backprop import nn_backpropagation
 from .create import nn_create
 from .forward import nn_forward
+from .labels import one_hot
 from .network import Network
 from .optimizers import nn_applygradient
 from .predict import nn_predict, nn_test
@@ -14,6 +15,6 @@ from .train import TrainOptions, nn_train
 
 __all__ = [
     "Network", "TrainOptions", "nn_applygradient", "nn_backpropagation", "nn_create", "nn_forward",
-    "nn_predict", "nn_test", "nn_train", "sae_create", "sae_train",
+    "nn_predict", "nn_test", "nn_train", "one_hot", "sae_create", "sae_train",
 ]
 __version__ = "0.1.0"

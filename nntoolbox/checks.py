@@ -79,13 +79,13 @@ def check_targets(nn: Network, y: np.ndarray, y_name: str) -> None:
     """Targets the objective can learn: cross entropy needs class probabilities (rows in [0, 1] summing to 1)."""
     if nn["objective_function"] != "Cross Entropy":
         return
-    if np.any(y < 0) or np.any(y > 1):
+    if y.min() < 0 or y.max() > 1:
         bad = np.argwhere((y < 0) | (y > 1))[0]
         raise ValueError(f"{y_name} has the value {y[bad[0], bad[1]]:g} (row {bad[0]}, column {bad[1]}); cross "
                          "entropy needs targets in [0, 1] (one-hot rows); for other targets use the 'MSE' objective")
-    sums = y.sum(axis=1, dtype=np.float64)
-    bad_rows = np.flatnonzero(np.abs(sums - 1) > _ROW_SUM_TOL)
-    if bad_rows.size:
+    sums = y.astype(np.float64, copy=False) @ np.ones(y.shape[1])
+    if np.abs(sums - 1).max() > _ROW_SUM_TOL:
+        bad_rows = np.flatnonzero(np.abs(sums - 1) > _ROW_SUM_TOL)
         r = bad_rows[0]
         raise ValueError(f"row {r} of {y_name} sums to {sums[r]:g}; cross entropy needs each target row to be a "
                          f"class distribution summing to 1 (one-hot: one 1 per row; {bad_rows.size} rows differ)")
@@ -115,9 +115,9 @@ def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
         raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
                          "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
     labels = np.argmax(y, axis=1)
-    top = y[np.arange(len(y)), labels]
-    ties = np.count_nonzero(y == top[:, None], axis=1) != 1
-    if np.any(ties):
+    top = y.max(axis=1, keepdims=True)
+    if np.count_nonzero(y == top) != len(y):  # some row has its largest entry more than once
+        ties = np.count_nonzero(y == top, axis=1) != 1
         r = int(np.flatnonzero(ties)[0])
         raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
                          f"needs one class (one-hot); {int(ties.sum())} rows are like this")

@@ -82,4 +82,5 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
     init_optimizer_state(nn)
     # dropout masks are a hash of (seed, step, layer, index): see kernels/dropout.py
     nn._dropout_seed = int(rng.integers(2 ** 63))
+    nn._rng_state = rng.bit_generator.state  # the batch-order stream continues from here
     return nn

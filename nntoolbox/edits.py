@@ -36,6 +36,7 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
         raise TypeError(f"field names must be strings; got {key!r}")
     if key.startswith("_"):
         raise ValueError(f"nn[{key!r}]: fields starting with '_' are internal")
+    nn._memo = {}  # settings derived from the fields (kernel flags) are recomputed
     layers = nn._layers(key)
     if layers is not None:
         _assign_layers(nn, key, layers, value)

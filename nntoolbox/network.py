@@ -75,6 +75,9 @@ class Buffers:
                  stats: np.ndarray | None, slots: tuple[str, ...], signature: tuple) -> None:
         self.layout, self.params, self.grads, self.state = layout, params, grads, state
         self.stats, self.slots, self.signature = stats, slots, signature
+        ends = np.cumsum(layout[:, 3] * layout[:, 4])
+        if layout.flags.writeable or not np.array_equal(layout[:, 2], np.concatenate(([0], ends[:-1]))):
+            raise RuntimeError("internal error: a buffer layout must be read-only and contiguous")
         self.verify()
 
     @classmethod
@@ -100,17 +103,30 @@ class Buffers:
         return int(self.params.shape[0])
 
     def verify(self) -> None:
-        """Check the buffers against the layout (shapes, dtypes, contiguity); RuntimeError if broken."""
-        n = int(self.layout[-1, 2] + self.layout[-1, 3] * self.layout[-1, 4]) if len(self.layout) else 0
-        dt = self.params.dtype
-        ok = (self.params.shape == (n,) and self.grads.shape == (n,) and self.state.shape == (len(self.slots), n)
-              and all(a.dtype == dt and a.flags.c_contiguous and a.flags.writeable
-                      for a in (self.params, self.grads, self.state))
-              and np.all(self.layout[:, 2] == np.concatenate(([0], np.cumsum(self.layout[:-1, 3] * self.layout[:-1, 4]))))
-              and (self.stats is None or (self.stats.ndim == 2 and self.stats.shape[0] == 2 and self.stats.dtype == dt
-                                          and self.stats.flags.c_contiguous and self.stats.flags.writeable)))
+        """Check the buffers against the layout (shapes, dtypes, contiguity); RuntimeError if broken.
+
+        Cheap (a few comparisons): every kernel entry calls it.  The layout itself is read-only and
+        checked once, when the buffers are made."""
+        n, dt, stats = self.params.shape[0], self.params.dtype, self.stats
+        ok = (self.params.shape == self.grads.shape and self.state.shape == (len(self.slots), n)
+              and n == self.layout_end and dt.name == self.signature[4]
+              and self.grads.dtype == dt and self.state.dtype == dt
+              and self.params.flags.c_contiguous and self.grads.flags.c_contiguous and self.state.flags.c_contiguous
+              and self.params.flags.writeable and self.grads.flags.writeable and self.state.flags.writeable
+              and (stats is None if not self.signature[1] else
+                   (stats is not None and stats.shape == (2, self.units) and stats.dtype == dt
+                    and stats.flags.c_contiguous and stats.flags.writeable)))
         if not ok:
             raise RuntimeError("internal error: the network's buffers do not match their layout")
+
+    @property
+    def layout_end(self) -> int:
+        last = self.layout[-1]
+        return int(last[2] + last[3] * last[4])
+
+    @property
+    def units(self) -> int:
+        return sum(self.signature[0][1:])
 
     def copy(self) -> "Buffers":
         out = Buffers.__new__(Buffers)
@@ -213,17 +229,17 @@ def assign_into(target: np.ndarray, value: Any, what: str) -> None:
 class Network(MutableMapping):
     """The course's ``nn`` struct as a Python value (see the module docstring)."""
 
-    __slots__ = ("_fields", "_buf", "_views", "_rng", "_dropout_seed", "_dropout_step", "_given",
-                 "_scratch", "_hist")
+    __slots__ = ("_fields", "_buf", "_views", "_rng_state", "_dropout_seed", "_dropout_step", "_given",
+                 "_scratch", "_hist", "_memo")
 
     # ---- construction (internal: networks come from nn_create / nn_load) ----
     @classmethod
     def _from_parts(cls, fields: dict[str, Any], buf: Buffers, rng: np.random.Generator, dropout_seed: int,
                     given: frozenset) -> "Network":
         nn = cls.__new__(cls)
-        nn._fields, nn._buf, nn._views, nn._rng = fields, buf, {}, rng
+        nn._fields, nn._buf, nn._views, nn._rng_state = fields, buf, {}, rng.bit_generator.state
         nn._dropout_seed, nn._dropout_step, nn._given = int(dropout_seed), 0, frozenset(given)
-        nn._scratch, nn._hist = {}, {}
+        nn._scratch, nn._hist, nn._memo = {}, {}, {}
         return nn
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -241,9 +257,10 @@ class Network(MutableMapping):
             elif not isinstance(v, (str, int, float, bool, tuple, np.generic, type(None))):
                 fields[k] = _copy.deepcopy(v)
         out._fields, out._buf, out._views = fields, self._buf.copy(), {}
-        out._rng = _copy_rng(self._rng)
+        out._rng_state = self._rng_state  # replaced, never changed in place: shared
         out._dropout_seed, out._dropout_step, out._given = self._dropout_seed, self._dropout_step, self._given
-        out._scratch, out._hist = dict(self._scratch), self._hist  # their arrays are never changed in place
+        # their arrays are never changed in place; the memo is rebound (not cleared) when a field changes
+        out._scratch, out._hist, out._memo = dict(self._scratch), self._hist, self._memo
         return out
 
     __copy__ = copy
@@ -255,17 +272,17 @@ class Network(MutableMapping):
         return {"fields": self._fields, "buf": (self._buf.layout, self._buf.params, self._buf.grads,
                                                  self._buf.state, self._buf.stats, self._buf.slots,
                                                  self._buf.signature),
-                "rng": self._rng, "dropout": (self._dropout_seed, self._dropout_step), "given": self._given,
+                "rng": self._rng_state, "dropout": (self._dropout_seed, self._dropout_step), "given": self._given,
                 "scratch": self._scratch, "hist": self._hist}
 
     def __setstate__(self, state: dict) -> None:
         layout, params, grads, st, stats, slots, sig = state["buf"]
-        self._fields, self._rng, self._given = state["fields"], state["rng"], state["given"]
-        self._buf = Buffers(np.array(layout), np.ascontiguousarray(params), np.ascontiguousarray(grads),
+        self._fields, self._rng_state, self._given = state["fields"], state["rng"], state["given"]
+        self._buf = Buffers(_readonly(np.array(layout)), np.ascontiguousarray(params), np.ascontiguousarray(grads),
                             np.ascontiguousarray(st), None if stats is None else np.ascontiguousarray(stats),
                             tuple(slots), tuple(sig))
         self._dropout_seed, self._dropout_step = state["dropout"]
-        self._scratch, self._hist, self._views = state["scratch"], state["hist"], {}
+        self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}
 
     # ---- mapping interface ----
     def _view_fields(self) -> dict[str, tuple[str, Any]]:
@@ -402,10 +419,16 @@ class Network(MutableMapping):
         return self._buf.signature[0]
 
     def layout_signature(self) -> tuple:
-        """The signature the network's current fields ask for (compare with ``_buf.signature``)."""
-        f = self._fields
-        bn = bool(f["batch_normalization"])
-        return signature(self._buf.signature[0], bn, f["bn_mode"] == "standard", self._buf.slots, f["dtype"])
+        """The signature the network's current fields ask for (compare with ``_buf.signature``);
+        memoised until a field changes."""
+        sig = self._memo.get("signature")
+        if sig is None:
+            from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports this module
+            f = self._fields
+            sig = self._memo["signature"] = signature(
+                self._buf.signature[0], bool(f["batch_normalization"]), f["bn_mode"] == "standard",
+                OPTIMIZERS[f["optimization_method"]].slots, f["dtype"])
+        return sig
 
     def checked_buffers(self) -> Buffers:
         """The buffers, after checking that they still match the fields (cheap): every kernel entry."""
@@ -416,15 +439,13 @@ class Network(MutableMapping):
         return self._buf
 
     def _set_buffers(self, buf: Buffers) -> None:
-        self._buf, self._views = buf, {}
+        self._buf, self._views, self._memo = buf, {}, {}
 
-
-def _copy_rng(rng: np.random.Generator | None) -> np.random.Generator | None:
-    if rng is None:
-        return None
-    new = np.random.Generator(type(rng.bit_generator)())
-    new.bit_generator.state = rng.bit_generator.state
-    return new
+    def _generator(self) -> np.random.Generator:
+        """A generator continuing the network's batch-order stream (store it back with ``_rng_state``)."""
+        bg = getattr(np.random, self._rng_state["bit_generator"])(0)
+        bg.state = self._rng_state
+        return np.random.Generator(bg)
 
 
 def n_layers(nn: Network) -> int:

@@ -216,7 +216,9 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     check_trainable(nn, int(np.min(np.diff(bounds))), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
     val = _Validation(nn, opt.validation) if opt.validation is not None else None
     work = nn.copy()
-    orders = batch_orders(opt, make_rng(opt.rng) if opt.rng is not None else work._rng, m)
+    own_rng = opt.rng is None  # the network's own batch-order stream advances with it
+    gen = work._generator() if own_rng else make_rng(opt.rng)
+    orders = batch_orders(opt, gen, m)
     if opt.engine == "fused":
         from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
         run_epoch: Callable = fused_epoch
@@ -225,25 +227,30 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     work._fields["diverged"] = work._fields["interrupted"] = False
     first = len(work._hist.get("epoch", ())) + 1
     epochs = range(first, first + opt.iteration)
+    last = epochs[-1]
     bar = None
     if opt.progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
         epochs = bar = tqdm(epochs, desc=opt.progress if isinstance(opt.progress, str) else "nn_train", unit="epoch")
     costs: list[np.ndarray] = []
     rows: list[dict[str, float]] = []
-    good = (work.copy(), 0)  # the network after the last complete epoch, and its count of pending epochs
+    # the network after the last complete epoch (copied on use) and its count of pending epochs; the
+    # argument itself is never changed, so it serves before the first epoch
+    good = (nn, 0)
     best, best_row, since_best = None, None, 0
     try:
         for epoch in epochs:
             if work["optimization_method"] == "Adam" and work["adam"] == "course":
                 work._fields["AdamTime"] = int(work._fields["AdamTime"]) + 1  # the course's time step counts epochs
             perm = next(orders)
+            if own_rng:
+                work._rng_state = gen.bit_generator.state
             t0 = time.perf_counter()
             c = run_epoch(work, x, y, perm, bounds)
             seconds = time.perf_counter() - t0
             if not (np.all(np.isfinite(c)) and np.all(np.isfinite(work._buf.params))):
-                work = good[0]
-                work._fields["diverged"] = True
+                work = good[0].copy()
+                work._fields["diverged"], work._fields["interrupted"] = True, False
                 warnings.warn(
                     f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
                     f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
@@ -276,15 +283,16 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
                                          f"training needs {list(work.sizes)}")
                     work = answer.copy()
                 stop = stop or answer is False
-            good = (work.copy(), len(costs))
+            if epoch != last:  # after the last epoch nothing can roll back
+                good = (work.copy(), len(costs))
             if new_best is not None:
                 best = new_best
             if stop:
                 break
     except KeyboardInterrupt:
-        work, pending = good
+        work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
-        work._fields["interrupted"] = True
+        work._fields["diverged"], work._fields["interrupted"] = False, True
         warnings.warn("nn_train interrupted: the network is kept as it was after its last complete epoch",
                       RuntimeWarning, stacklevel=2)
     finally:

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import one_hot
+
 __all__ = [
     "MnistData",
     "one_hot",
@@ -102,20 +104,12 @@ class MnistData:
             if split is not None:
                 x, labels = split
                 setattr(out, f"{name}_x", x)
-                setattr(out, f"{name}_y", one_hot(labels))
+                setattr(out, f"{name}_y", one_hot(labels, N_CLASSES))
                 setattr(out, f"{name}_labels", labels)
         return out
 
 
 # ----------------------------------------------------------------- helpers
-def one_hot(labels: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
-    """Integer labels -> N x n_classes one-hot float64 (the course's train_y)."""
-    labels = np.asarray(labels, dtype=np.int64).ravel()
-    out = np.zeros((labels.size, n_classes))
-    out[np.arange(labels.size), labels] = 1.0
-    return out
-
-
 def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
     """Images (N x 784 or N x 28 x 28) -> N x 784 float64: integer dtypes / 255, floats as given
     (a warning when outside [0, 1]), the course's ``double(train_x)/255`` for its uint8 data."""

@@ -359,7 +359,14 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out):
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flags and offsets the kernels take, derived from the network."""
+    """Flags and offsets the kernels take, derived from the network (memoised until a field changes)."""
+    settings = nn._memo.get("fused")
+    if settings is None:
+        settings = nn._memo["fused"] = _derive_settings(nn)
+    return settings
+
+
+def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     L = n_layers(nn)
     sizes = np.asarray(nn.sizes, dtype=np.int64)
     lay = np.full((L, 4), -1, dtype=np.int64)

@@ -1,0 +1,87 @@
+"""Property-based fuzzing of the network value (hypothesis): random sequences of field edits, layer
+assignments, copies, pickles, MATLAB-style aliasing and calls run in a subprocess (tests/fuzz_worker.py),
+which must never die from a signal; every operation must work correctly or raise ValueError/TypeError.
+
+CI runs a bounded number of batches; ``NNTOOLBOX_FUZZ_BATCHES=500 pytest tests/test_fuzz.py`` is a long
+local run (each batch is PROGRAMS programs in one process).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+WORKER = Path(__file__).with_name("fuzz_worker.py")
+BATCHES = int(os.environ.get("NNTOOLBOX_FUZZ_BATCHES", "6"))
+PROGRAMS = 25
+
+OPTIMIZERS = ["normal", "Momentum", "AdaGrad", "RMSProp", "Adam"]
+VALUES = [0, 1, 2, -1, 0.5, 1.5, 1e300, "nan", True, False, None, [], [4, 5, 3], "bogus", "x",
+          *OPTIMIZERS, "adam", "relu", "tanh", "sigmoid", "softmax", "Cross Entropy", "MSE", "standard", "course",
+          "float32", "float64", "inverted", "textbook", "zeros", "append"]
+FIELDS = ["optimization_method", "batch_normalization", "bn_mode", "active_function", "output_function",
+          "objective_function", "dtype", "keep_probability", "dropout", "learning_rate", "momentum",
+          "weight_decay", "sparsity", "beta", "textbook", "adam", "state_init", "ce_cost", "cost_history",
+          "size", "depth", "AdamTime", "vecNum", "encoder", "cost", "a", "theta", "W", "b", "Gamma", "foo",
+          "learningrate", "seed", "history"]
+LAYER_FIELDS = ["W", "b", "Gamma", "Beta", "W_grad", "b_grad", "vW", "rW", "sW", "sGamma", "E", "S"]
+LAYER_KINDS = ["ok", "transposed", "flat", "nan", "none", "scalar", "big", "string", "int"]
+
+create = st.tuples(
+    st.just("create"),
+    st.sampled_from([[4, 6, 3], [3, 5, 4, 2], [4, 200, 3], [5, 3, 5]]),
+    st.fixed_dictionaries({}, optional={
+        "optimization_method": st.sampled_from(OPTIMIZERS),
+        "batch_normalization": st.sampled_from([0, 1]),
+        "bn_mode": st.sampled_from(["course", "standard"]),
+        "active_function": st.sampled_from(["sigmoid", "tanh", "relu"]),
+        "objective_function": st.sampled_from(["MSE", "Cross Entropy"]),
+        "dtype": st.sampled_from(["float64", "float32"]),
+        "learning_rate": st.sampled_from([0.01, 0.1, 1.5]),
+        "textbook": st.booleans(),
+        "keep_probability": st.sampled_from([0.5, 1.0]),
+        "dropout": st.sampled_from(["course", "inverted"]),
+    }),
+).map(list)
+
+op = st.one_of(
+    st.tuples(st.just("set"), st.sampled_from(FIELDS), st.sampled_from(VALUES)),
+    st.tuples(st.just("layer"), st.sampled_from(LAYER_FIELDS), st.integers(0, 3), st.sampled_from(LAYER_KINDS)),
+    st.tuples(st.just("list"), st.sampled_from(LAYER_FIELDS), st.sampled_from(LAYER_KINDS)),
+    st.tuples(st.just("inplace"), st.sampled_from(LAYER_FIELDS), st.integers(0, 3)),
+    st.tuples(st.just("copy"), st.sampled_from(["method", "copy", "deepcopy", "pickle"])),
+    st.tuples(st.just("alias")), st.tuples(st.just("restore")),
+    st.tuples(st.just("call"), st.sampled_from(["train", "train_val", "steps", "test", "predict"]),
+              st.sampled_from(["fused", "stepwise"])),
+    st.tuples(st.just("agree")),
+    st.tuples(st.just("io"), st.sampled_from(["npz", "mat"])),
+).map(list)
+
+program = st.tuples(create, st.lists(op, min_size=1, max_size=12)).map(lambda t: [t[0], *t[1]])
+
+
+def run_programs(programs: list) -> list[dict]:
+    done = subprocess.run([sys.executable, str(WORKER)], input=json.dumps(programs), capture_output=True,
+                          text=True, timeout=300, cwd=WORKER.parent)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0:
+        dying = programs[len(results)] if len(results) < len(programs) else None
+        raise AssertionError(f"the worker died (exit {done.returncode}) in program {len(results)}: {dying}\n"
+                             f"{done.stderr[-3000:]}")
+    assert len(results) == len(programs), done.stderr[-3000:]
+    return results
+
+
+# no shrinking: every example costs a process, and the worker already reports the failing program and step
+@settings(max_examples=BATCHES, deadline=None, database=None, derandomize="NNTOOLBOX_FUZZ_BATCHES" not in os.environ,
+          phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(program, min_size=PROGRAMS, max_size=PROGRAMS))
+def test_random_programs_never_crash_or_go_wrong(programs):
+    bad = [(r, programs[r["i"]]) for r in run_programs(programs) if not r["ok"]]
+    assert not bad, "\n\n".join(f"program {p}\nfailed at {r['op']}:\n{r['error']}" for r, p in bad[:3])
