@@ -15,6 +15,7 @@ from .checks import check_class_labels, check_trainable, check_training_data, ch
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
 from .functions import data_cost
+from .memory import check_train
 from .network import Network, _readonly
 from .optimizers import apply_step
 from .predict import predict_rows
@@ -208,6 +209,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     ``nn.interrupted`` is set, and a warning says so.
     """
     opt = parse_train_options(option)
+    check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
     if opt.batch_size > m:
