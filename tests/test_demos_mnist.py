@@ -158,7 +158,7 @@ def test_scripts_show_help(capsys):
     done = subprocess.run([sys.executable, str(SCRIPTS / "test_for_NN.py"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "usage: test_for_NN.py" in done.stdout
     for script, demo in (("test_for_SAE.py", sae_demo), ("test_for_autoencoder.py", autoencoder_demo)):
-        assert f"nntoolbox.demos.{demo.__name__.rsplit('.', 1)[1]} import main" in (SCRIPTS / script).read_text()
+        assert f'run("{demo.__name__}")' in (SCRIPTS / script).read_text()
         with pytest.raises(SystemExit) as done:
             demo.main(["--help"])
         text = capsys.readouterr().out
