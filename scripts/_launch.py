@@ -2,6 +2,7 @@
 two) ends with one line instead of a traceback; see nntoolbox.demos.common.demo_main for the rest."""
 import importlib
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -13,7 +14,11 @@ def run(module: str) -> int:
     # 0.5 s vs 1.7-20 s with threaded OpenBLAS on a busy 2-core machine); set it yourself to override.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
-        return importlib.import_module(module).main()
+        status = importlib.import_module(module).main()
     except KeyboardInterrupt:
         print(f"\n{name}: interrupted while starting; nothing written", file=sys.stderr)
         return 130
+    # the run is over (its results are in place): a late Ctrl-C must not kill the interpreter's
+    # clean-up, where Python has put back the default action (exit status -2 instead of ``status``)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return status
