@@ -1,5 +1,5 @@
 """Start a demo from scripts/: a Ctrl-C while the libraries load (numpy, numba, ... take a second or
-two) ends with one line instead of a traceback; see nntoolbox.demos.common.demo_main for the rest."""
+two) ends with one line, once they have loaded; see nntoolbox.demos.common.demo_main for the rest."""
 import importlib
 import os
 import signal
@@ -13,8 +13,16 @@ def run(module: str) -> int:
     # Before numpy loads: mini-batch training is faster on one BLAS thread (MNIST epoch
     # 0.5 s vs 1.7-20 s with threaded OpenBLAS on a busy 2-core machine); set it yourself to override.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # Ctrl-C is held while the libraries load: a KeyboardInterrupt raised inside some import is not
+    # always let through (about 1 try in 25 under load, the run then went on as if never interrupted)
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    main = importlib.import_module(module).main
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        status = importlib.import_module(module).main()
+        if received:
+            raise KeyboardInterrupt
+        status = main()
     except KeyboardInterrupt:
         print(f"\n{name}: interrupted while starting; nothing written", file=sys.stderr)
         return 130
