@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nntoolbox import kernels
+from nntoolbox import cachedir, kernels
 
 
 def test_numba_cache_dir_setting_comes_first(tmp_path, monkeypatch):
@@ -20,10 +20,9 @@ def test_numba_cache_dir_setting_comes_first(tmp_path, monkeypatch):
 def test_unusable_settings_and_dirs_fall_through_to_a_private_temp_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("NUMBA_CACHE_DIR", "/proc/no-such-dir")
     monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-such-dir")
-    monkeypatch.setattr(kernels.tempfile, "tempdir", str(tmp_path))
-    real = kernels._writable_dir
-    monkeypatch.setattr(kernels, "_writable_dir", lambda p, private=False: "site-packages" not in str(p)
-                        and "kernels" not in str(p) and real(p, private))
+    monkeypatch.setattr(cachedir.tempfile, "tempdir", str(tmp_path))
+    real = cachedir.writable_dir
+    monkeypatch.setattr(kernels, "writable_dir", lambda p, private=False: "kernels" not in str(p) and real(p, private))
     cache, directory = kernels.choose_cache_dir()
     assert cache and directory == str(tmp_path / f"nntoolbox-numba-{os.getuid()}")
     assert Path(directory).stat().st_mode & 0o777 == 0o700
@@ -34,12 +33,13 @@ def test_shared_temp_dir_is_refused(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     shared.chmod(0o777)  # another user could plant machine code here
-    assert kernels._writable_dir(shared)
-    assert not kernels._writable_dir(shared, private=True)
+    assert cachedir.writable_dir(shared)
+    assert not cachedir.writable_dir(shared, private=True)
 
 
 def test_nothing_writable_runs_uncached_with_a_one_line_note(monkeypatch, capsys):
-    monkeypatch.setattr(kernels, "_writable_dir", lambda p, private=False: False)
+    monkeypatch.setattr(kernels, "writable_dir", lambda p, private=False: False)
+    monkeypatch.setattr(kernels, "user_cache_dir", lambda name: None)
     assert kernels._configure_cache() is False
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "NUMBA_CACHE_DIR" in err[0]

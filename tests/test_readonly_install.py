@@ -68,11 +68,11 @@ def python() -> str:
     pytest.skip(f"no {version} interpreter that an unprivileged user may run")
 
 
-def run_as_nobody(python: str, site: Path, code: str, tmpdir: Path) -> subprocess.CompletedProcess:
+def run_as_nobody(python: str, site: Path, code: str, tmpdir: Path, **extra: str) -> subprocess.CompletedProcess:
     # the dependencies come from this interpreter's site-packages, after the install under test
     deps = [p for p in sys.path if p.endswith("site-packages")]
     env = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin", "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join([str(site), *deps]), "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONPATH": os.pathsep.join([str(site), *deps]), "PYTHONDONTWRITEBYTECODE": "1", **extra}
     return subprocess.run([python, "-c", code], env=env, user=NOBODY, group=NOBODY, cwd="/",
                           capture_output=True, text=True, timeout=300)
 
@@ -92,3 +92,33 @@ def test_trains_from_readonly_install_caching_in_private_temp_dir(install, pytho
     assert cache.stat().st_uid == NOBODY and cache.stat().st_mode & 0o777 == 0o700
     assert list(cache.rglob("*.nbi")), "no kernel was cached"
     assert not (site / "nntoolbox" / "kernels" / "__pycache__").exists()
+
+
+DEMO = ["--epochs", "1", "--sizes", "10", "--split", "0.05", "0.02", "--no-progress"]
+
+
+@pytest.mark.parametrize("case", ["unwritable cwd", "unwritable home", "NNTOOLBOX_DATA read-only",
+                                  "NNTOOLBOX_DATA a file"])
+def test_demo_environment_problems_are_one_line_exit_2(install, python, case):
+    base, site = install
+    tmpdir = base / "tmp"
+    tmpdir.mkdir(mode=0o777, exist_ok=True)
+    tmpdir.chmod(0o1777)
+    out = ["--out", str(tmpdir / f"out-{case.split()[-1]}")]
+    env = {}
+    if case == "unwritable cwd":  # the default --out, results/nn_testChess, under / (root's)
+        out, expect = [], "cannot create /results for --out results/nn_testChess"
+    elif case == "unwritable home":  # NNTOOLBOX_DATA unset: the generated data would go to ~/.cache
+        expect = "cannot write the generated KRK data to /nonexistent/.cache/nntoolbox/krkopt.data"
+    elif case == "NNTOOLBOX_DATA read-only":
+        env["NNTOOLBOX_DATA"] = str(site)
+        expect = f"NNTOOLBOX_DATA={site}; set NNTOOLBOX_DATA to a writable directory"
+    else:
+        env["NNTOOLBOX_DATA"] = str(site / "nntoolbox" / "__init__.py")
+        expect = "__init__.py; set NNTOOLBOX_DATA to a writable directory"
+    code = f"import runpy, sys; sys.argv = {['nn_testChess', *DEMO, *out]!r}; " \
+           "runpy.run_module('nntoolbox.demos.chess', run_name='__main__')"
+    result = run_as_nobody(python, site, code, tmpdir, **env)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert expect in lines[0] and "Traceback" not in result.stderr, lines[0]

@@ -6,7 +6,7 @@ instead of compiling again), first that works of:
 1. ``NUMBA_CACHE_DIR`` when set (Numba's own setting);
 2. ``__pycache__`` next to the kernels' source (a normal or editable install);
 3. ``$XDG_CACHE_HOME/nntoolbox/numba`` (default ``~/.cache/nntoolbox/numba``);
-4. ``<temp dir>/nntoolbox-numba-<uid>`` (created private to the user);
+4. ``<temp dir>/nntoolbox-numba-<uid>`` (created private to the user; see :mod:`nntoolbox.cachedir`);
 5. none: kernels compile on every start, with a one-line note on stderr.
 
 A read-only install run by a user without a writable home (a service account,
@@ -16,50 +16,26 @@ from __future__ import annotations
 
 import functools
 import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 
 import numba
 
+from ..cachedir import user_cache_dir, writable_dir
 from ..interrupts import interrupt_safe, sigint_deferred
 
 __all__ = ["CACHE", "choose_cache_dir", "interrupt_safe", "njit", "sigint_deferred"]
 
 
-def _writable_dir(path: Path, private: bool = False) -> bool:
-    """True when ``path`` is (or can be made) a directory this process can create files in.
-
-    ``private``: it must also belong to this user and be writable by no one else (a shared temp
-    dir where another user could plant machine code that this process would then load)."""
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if private:
-            st = path.lstat()
-            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return False
-        tempfile.TemporaryFile(dir=path).close()  # Numba's own test (os.access ignores read-only mounts)
-        return True
-    except OSError:
-        return False
-
-
 def choose_cache_dir() -> tuple[bool, str | None]:
     """``(cache, directory)`` for the kernels: ``directory`` None means Numba's in-tree ``__pycache__``."""
     env = os.environ.get("NUMBA_CACHE_DIR")
-    if env and _writable_dir(Path(env)):
+    if env and writable_dir(Path(env)):
         return True, env
-    if _writable_dir(Path(__file__).parent / "__pycache__"):
+    if writable_dir(Path(__file__).parent / "__pycache__"):
         return True, None
-    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nntoolbox" / "numba"
-    if _writable_dir(user):
-        return True, str(user)
-    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    temp = Path(tempfile.gettempdir()) / f"nntoolbox-numba-{uid}"
-    if _writable_dir(temp, private=hasattr(os, "getuid")):
-        return True, str(temp)
-    return False, None
+    user = user_cache_dir("numba")
+    return (True, str(user)) if user is not None else (False, None)
 
 
 def _configure_cache() -> bool:
