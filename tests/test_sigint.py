@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from nntoolbox.datasets.krk import ensure_krk_file
 
@@ -78,7 +77,7 @@ def one_try(demo: Demo, mode: str, rng: np.random.Generator) -> tuple[str, str]:
     proc = demo.start()
     lines: list[str] = []
     if mode == "import":
-        time.sleep(rng.uniform(0.15, 1.5))
+        time.sleep(rng.uniform(0.05, 1.0))
     elif not wait_for_line(proc, "network [", lines):
         proc.wait()
         return "bad: ended before training", proc.stderr.read()
@@ -87,7 +86,7 @@ def one_try(demo: Demo, mode: str, rng: np.random.Generator) -> tuple[str, str]:
     proc.send_signal(signal.SIGINT)
     if mode == "writing":
         if wait_for_line(proc, "Interrupted after", lines):
-            time.sleep(rng.uniform(0, 0.4))
+            time.sleep(rng.uniform(0, 0.25))
             proc.send_signal(signal.SIGINT)
     try:
         out, err = proc.communicate(timeout=SWALLOWED_AFTER)
