@@ -13,7 +13,8 @@ import numpy as np
 from .batchnorm import BN_MODES
 from .checks import as_matrix, check_targets
 from .forward import sparsity_rho
-from .functions import ACTIVATIONS, OUTPUT_RULES
+from .activations import ACTIVATIONS
+from .functions import output_theta
 from .network import Network, n_layers
 
 
@@ -23,10 +24,10 @@ def backward(nn: Network, y: np.ndarray) -> None:
     a = nn["a"]
     m = a[0].shape[1]
     bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
-    dact = ACTIVATIONS[nn["active_function"]][1]
+    dact = ACTIVATIONS[nn["active_function"]].df
     masks, raw = nn._scratch.get("mask") or [None] * L, nn._scratch.get("a_raw") or [None] * L
     theta: list[Any] = [np.zeros((1, 1))] + [None] * L  # MATLAB's theta{1} = 0
-    t = OUTPUT_RULES[(nn["output_function"], nn["objective_function"])](a[L], y.T)
+    t = output_theta(nn["output_function"], nn["objective_function"])(a[L], y.T)
     for k in range(L, 0, -1):  # k indexes a[k]; weight layer k-1 maps a[k-1] -> a[k]
         if bn is not None:
             t = bn.backward(nn, k - 1, t)

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from .activations import ACTIVATIONS
+from .network import PARAM_GROUPS, Network
 
 # Tolerance of "each target row sums to 1" for cross entropy (float32 data rounds).
 _ROW_SUM_TOL = 1e-4
@@ -96,10 +97,22 @@ def check_trainable(nn: Network, batch: int, what: str) -> None:
     if nn["batch_normalization"] and batch < 2:
         # the course's std of one sample makes S = sqrt(0/0): NaN from the first batch on
         raise ValueError(f"batch normalization needs at least 2 samples per batch ({what})")
-    if nn["encoder"] and nn["active_function"] != "sigmoid":
-        raise ValueError(f"the sparse autoencoder's KL penalty needs hidden activations in (0, 1), i.e. the "
-                         f"'sigmoid' active function; got {nn['active_function']!r} (set nn.encoder = 0 for a "
-                         "plain autoencoder)")
+    if nn["encoder"]:
+        lo, hi = ACTIVATIONS[nn["active_function"]].range
+        if lo < 0 or hi > 1:
+            raise ValueError(f"the sparse autoencoder's KL penalty needs hidden activations in (0, 1) (e.g. "
+                             f"'sigmoid'); {nn['active_function']!r} ranges over [{lo}, {hi}] (set nn.encoder = 0 "
+                             "for a plain autoencoder)")
+
+
+def check_finite_parameters(nn: Network) -> None:
+    """Training cannot start from NaN/inf parameters (e.g. after an overflowing nn_applygradient)."""
+    buf = nn._buf
+    if not np.all(np.isfinite(buf.params)):
+        k, g, _, _, _ = next(row for row in buf.layout
+                             if not np.all(np.isfinite(buf.params[row[2]:row[2] + row[3] * row[4]])))
+        raise ValueError(f"nn.{PARAM_GROUPS[g]}[{k}] contains NaN or inf: training cannot start from it "
+                         "(set it to finite values, or start again from nn_create)")
 
 
 def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -5,7 +5,9 @@ would have done with that option; nothing else changes):
 
 =========================  ===================================================================
 ``optimization_method``    the optimizer state starts fresh (``vW``, ``rW``, ``sW`` ... as
-                           ``nn_create`` initialises them, ``AdamTime`` = 0 for Adam); weights kept
+                           ``nn_create`` initialises them, ``AdamTime`` = 0 for Adam); weights kept;
+                           the new method's hyper-parameters (``momentum``, ``rho`` ...) take its
+                           defaults unless set explicitly (at ``nn_create`` or by an edit)
 ``batch_normalization``,   ``W`` and ``b`` kept; ``Gamma`` = 1, ``Beta`` = 0, ``E``/``S`` and
 ``bn_mode``                ``vecNum`` start fresh, and so does the optimizer state (its layout changes)
 ``dtype``                  every buffer is cast (float64 <-> float32)
@@ -140,11 +142,18 @@ def set_option(nn: Network, key: str, value: Any) -> None:
     if key == "seed":
         raise ValueError("nn.seed: the seed applies at nn_create (initial weights); to seed the batch order "
                          "of training pass option['rng'] = seed to nn_train")
-    value = OPTIONS[key].check(key.replace("_", " "), value)
+    from .optimizers import method_options  # noqa: PLC0415 - optimizers imports the network module
+
     f = nn._fields
+    own = method_options(f["optimization_method"])
+    value = (own.get(key) or OPTIONS[key]).check(key.replace("_", " "), value)  # the method's range first
+    nn._given = nn._given | {key}
     if key == "textbook":
         for q in QUIRK_OPTIONS:
             set_option(nn, q, OPTIONS[q].textbook if value else OPTIONS[q].default)
+        for q, opt in own.items():
+            if opt.textbook is not None:
+                f[q] = opt.textbook if value else opt.default
         f[key] = value
         return
     if f.get(key) == value:
@@ -164,6 +173,10 @@ def set_option(nn: Network, key: str, value: Any) -> None:
     elif key in ("batch_normalization", "bn_mode") and (key == "batch_normalization" or f["batch_normalization"]):
         rebuild(nn, keep_bn=False)
     elif key == "optimization_method":
+        # the new method's hyper-parameters take its defaults unless the user chose them (as nn_create)
+        for q, opt in method_options(value).items():
+            if q not in nn._given:
+                f[q] = opt.textbook if f.get("textbook") and opt.textbook is not None else opt.default
         rebuild(nn, keep_bn=True)
     elif key in ("keep_probability", "dropout"):
         warn_ignored_dropout(f["keep_probability"], f["dropout"], stacklevel=5)

@@ -7,7 +7,8 @@ import numpy as np
 
 from .batchnorm import BN_MODES
 from .checks import check_trainable, check_training_data
-from .functions import OUTPUTS, data_cost, kl_sparsity
+from .activations import ACTIVATIONS
+from .functions import data_cost, kl_sparsity
 from .kernels.dropout import dropout_mask
 from .network import Network, _readonly, n_layers
 
@@ -57,7 +58,7 @@ def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
         if bn is not None:
             z = bn.train(nn, k, z)
         name = layer_function(nn, k)
-        h = OUTPUTS[name](z)
+        h = ACTIVATIONS[name].f(z)
         if drop and k < L - 1:
             mask = dropout_mask(nn._dropout_seed, nn._dropout_step, k, h.shape, nn["keep_probability"])
             scratch["mask"][k], scratch["a_raw"][k] = mask, h

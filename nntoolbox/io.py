@@ -28,15 +28,29 @@ import numpy as np
 import scipy.io
 
 from .create import nn_create
-from .network import Network
+from .network import PARAM_GROUPS, Network
+from .optimizers import OPTIMIZERS
 from .options import OPTIONS
 
-# nn_create options stored as struct fields (course ones, then quirk switches, dtype)
-_OPTION_FIELDS = tuple(k for k in OPTIONS if k not in ("textbook", "seed"))
-_CELL_FIELDS = ("W", "b", "Gamma", "Beta", "E", "S", "vW", "vb", "vGamma", "vBeta",
-                "rW", "rb", "rGamma", "rBeta", "sW", "sb", "sGamma", "sBeta")
-# course scalars (grad_squared and r are unused, kept so the struct matches the course's)
-_SCALAR_FIELDS = ("vecNum", "AdamTime", "encoder", "grad_squared", "r")
+def _option_fields() -> tuple[str, ...]:
+    """``nn_create`` options stored as struct fields: course ones, quirk switches, dtype, and every
+    registered optimizer's hyper-parameters (read at each call: registries grow)."""
+    return tuple(k for k in OPTIONS if k not in ("textbook", "seed"))
+
+
+def _cell_fields() -> tuple[str, ...]:
+    """Per-layer fields: parameters, batch-norm statistics, every registered optimizer's state slots."""
+    prefixes = dict.fromkeys(p for o in OPTIMIZERS.values() for p in o.slots)
+    return ("W", "b", "Gamma", "Beta", "E", "S", *(p + g for p in prefixes for g in PARAM_GROUPS))
+
+
+def _scalar_fields() -> tuple[str, ...]:
+    """Course scalars (grad_squared and r are unused, kept so the struct matches the course's) and every
+    registered optimizer's step counter (AdamTime ...)."""
+    counters = dict.fromkeys(o.counter for o in OPTIMIZERS.values() if o.counter is not None)
+    return ("vecNum", *counters, "encoder", "grad_squared", "r")
+
+
 # Python-only integer state: struct field -> network key (MATLAB fields cannot start with '_')
 _INT_FIELDS = {"dropout_seed": "_dropout_seed", "dropout_step": "_dropout_step"}  # network attributes
 _NPZ_FORMAT = 1
@@ -106,7 +120,7 @@ def from_matlab_struct(s: Any) -> Network:
     if missing:
         raise ValueError(f"not a network: the struct lacks the field(s) {', '.join(missing)} "
                          f"(fields: {', '.join(sorted(s)) or 'none'})")
-    opts = {k: _scalar(s[k]) for k in _OPTION_FIELDS if k in s}
+    opts = {k: _scalar(s[k]) for k in _option_fields() if k in s}
     for k, v in list(opts.items()):
         if isinstance(v, str) and v == "" and isinstance(OPTIONS[k].default, str):
             del opts[k]  # MATLAB '' -> default
@@ -119,7 +133,7 @@ def from_matlab_struct(s: Any) -> Network:
     if nn["batch_normalization"] and not {"E", "S"} <= set(s):
         raise ValueError("the network uses batch normalization but the struct lacks its statistics E and S "
                          "(a network saved by the course's nn_create/nn_train has them)")
-    for field in _CELL_FIELDS:
+    for field in _cell_fields():
         if field in s and field in nn:
             vals = _cells(s[field])
             if len(vals) != len(nn[field]):
@@ -129,7 +143,7 @@ def from_matlab_struct(s: Any) -> Network:
                 if not np.all(np.isfinite(src)):
                     raise ValueError(f"{what} contains NaN or inf")
                 dst[...] = _fit(src, dst.shape, what)
-    for field in (*_SCALAR_FIELDS, "cost"):
+    for field in (*_scalar_fields(), "cost"):
         if field in s and (field in nn or field == "encoder"):
             _set_loaded(nn, field, _scalar(s[field]))
     for field, attr in _INT_FIELDS.items():
@@ -155,17 +169,17 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
     """The fields of a MATLAB ``nn`` struct (cell arrays as 1xL object arrays
     of 2-D doubles), ready for ``scipy.io.savemat({'nn': ...})``."""
     out: dict[str, Any] = {"size": np.asarray(nn["size"], dtype=float)[None, :], "depth": float(nn["depth"])}
-    for k in _OPTION_FIELDS:
+    for k in _option_fields():
         if k in nn:
             v = nn[k]
             out[k] = float(v) if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else v
-    for field in _CELL_FIELDS:
+    for field in _cell_fields():
         if field in nn:
             cell = np.empty((1, len(nn[field])), dtype=object)
             for i, a in enumerate(nn[field]):
                 cell[0, i] = np.asarray(a, dtype=float)
             out[field] = cell
-    for field in _SCALAR_FIELDS:
+    for field in _scalar_fields():
         if field in nn:
             out[field] = float(nn[field])
     for field, attr in _INT_FIELDS.items():
@@ -179,7 +193,7 @@ def _write_npz(f: Any, fields: dict[str, Any]) -> None:
     meta = {k: (v.item() if isinstance(v, np.generic) else v)
             for k, v in fields.items() if not isinstance(v, np.ndarray)}
     meta["nntoolbox_format"] = _NPZ_FORMAT
-    cells = {f"{k}__{i}": a for k in _CELL_FIELDS if k in fields for i, a in enumerate(fields[k][0])}
+    cells = {f"{k}__{i}": a for k in _cell_fields() if k in fields for i, a in enumerate(fields[k][0])}
     np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells)
 
 
@@ -247,7 +261,7 @@ def _read_npz(path: Path) -> dict[str, Any]:
     groups: dict[str, dict[int, np.ndarray]] = {}
     for key, a in arrays.items():
         field, sep, i = key.rpartition("__")
-        if sep and field in _CELL_FIELDS and i.isdigit():
+        if sep and field in _cell_fields() and i.isdigit():
             groups.setdefault(field, {})[int(i)] = a
         else:
             s[key] = a

@@ -40,6 +40,13 @@ def _choice(*values: str) -> Callable[[str, Any], str]:
     return check
 
 
+def _registered(option: str) -> Callable[[str, Any], str]:
+    """A choice among the names registered for ``option`` (read at each check: registries grow)."""
+    def check(name: str, v: Any) -> str:
+        return _choice(*NAMES[option])(name, v)
+    return check
+
+
 def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
     hi_open = hi_open or hi == float("inf")
     def check(name: str, v: Any) -> float:
@@ -92,18 +99,20 @@ def _seed(name: str, v: Any) -> Any:
 
 INF = float("inf")
 
+# Names accepted by the registry-backed options, filled by nntoolbox.activations / nntoolbox.optimizers.
+NAMES: dict[str, list[str]] = {"active_function": [], "output_function": [], "optimization_method": []}
+
 # Canonical (Python) option names -> definition.  Course options first, in the
 # order of nn_create.m; then the quirk switches; then Python-only settings.
 OPTIONS: dict[str, Option] = {
-    "active_function": Option("sigmoid", _choice("sigmoid", "tanh", "relu"), doc="hidden-layer activation"),
-    "output_function": Option("sigmoid", _choice("sigmoid", "tanh", "relu", "softmax"), doc="output activation"),
+    "active_function": Option("sigmoid", _registered("active_function"), doc="hidden-layer activation"),
+    "output_function": Option("sigmoid", _registered("output_function"), doc="output activation"),
     "learning_rate": Option(1.5, _number(0, INF, lo_open=True), doc="step size"),
     "weight_decay": Option(0.0, _number(0, INF), doc="L2 weight decay on W"),
     "sparsity": Option(0.03, _number(0, 1, True, True), doc="target mean activation (autoencoder)"),
     "beta": Option(3.0, _number(0, INF), doc="weight of the KL sparsity penalty (autoencoder)"),
     "batch_normalization": Option(0, _flag, doc="1 to batch-normalise every layer"),
-    "optimization_method": Option(
-        "normal", _choice("normal", "Momentum", "AdaGrad", "RMSProp", "Adam"), doc="update rule"),
+    "optimization_method": Option("normal", _registered("optimization_method"), doc="update rule"),
     "objective_function": Option("MSE", _choice("MSE", "Cross Entropy"), doc="loss"),
     "keep_probability": Option(1.0, _number(0, 1, lo_open=True), doc="dropout keep probability"),
     # --- quirk switches: default = the course's behaviour -------------------------------
@@ -112,7 +121,8 @@ OPTIONS: dict[str, Option] = {
                       "standard: per-batch statistics, per-unit gamma/beta, running averages for inference"),
     "adam": Option("course", _choice("course", "textbook"), "textbook",
                    "course: bias-correction time counts epochs, sqrt(r+1e-5); textbook: per step, sqrt(r)+1e-8"),
-    "momentum": Option(0.1, _number(0, 1, hi_open=True), 0.9, "Momentum's rho (course 0.1)"),
+    "momentum": Option(0.1, _number(0, 1, hi_open=True), 0.9,
+                       "Momentum's rho (course 0.1); Nesterov's alpha (default 0.9)"),
     "state_init": Option("course", _choice("course", "zeros"), "zeros",
                          "course: Momentum's vGamma and Adam's sGamma start at 1; zeros: all state starts at 0"),
     "ce_cost": Option("course", _choice("course", "textbook"), "textbook",
@@ -128,6 +138,24 @@ OPTIONS: dict[str, Option] = {
 }
 
 QUIRK_OPTIONS = tuple(k for k, o in OPTIONS.items() if o.textbook is not None)
+
+# optimization method -> its hyper-parameter options with that method's defaults and checks
+# (filled by nntoolbox.optimizers.register_optimizer; 'momentum' defaults to 0.1 for the course's
+# Momentum but 0.9 for Nesterov)
+METHOD_OPTIONS: dict[str, dict[str, Option]] = {}
+
+
+def number_option(default: float, lo: float = -INF, hi: float = INF, lo_open: bool = False, hi_open: bool = False,
+                  textbook: float | None = None, doc: str = "") -> Option:
+    """A numeric option in ``[lo, hi]`` (ends excluded when ``*_open``); ``ValueError`` for a bad default."""
+    check = _number(lo, hi, lo_open, hi_open)
+    for what, v in (("default", default), ("textbook value", textbook)):
+        if v is not None:
+            try:
+                check(what, v)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"bad {what} {v!r}: {e}") from None
+    return Option(float(default), check, None if textbook is None else float(textbook), doc)
 
 
 def canonical_name(name: Any) -> str:
@@ -155,8 +183,13 @@ def parse_options(pairs: tuple, kwargs: dict) -> dict[str, Any]:
             raise ValueError(f"option {key!r} given twice")
         given[key] = OPTIONS[key].check(key.replace("_", " "), value)
     out = {k: o.default for k, o in OPTIONS.items()}
+    method = METHOD_OPTIONS.get(given.get("optimization_method", out["optimization_method"]), {})
+    out.update({k: o.default for k, o in method.items()})
+    for key in method.keys() & given.keys():  # the method's own range (a shared name may differ)
+        method[key].check(key.replace("_", " "), given[key])
     if given.get("textbook"):
         out.update({k: OPTIONS[k].textbook for k in QUIRK_OPTIONS})
+        out.update({k: o.textbook for k, o in method.items() if o.textbook is not None})
     out.update(given)
     out["_given"] = frozenset(given)
     return out

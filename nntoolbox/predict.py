@@ -8,8 +8,9 @@ import numpy as np
 from .batchnorm import BN_MODES
 from .checks import check_class_labels, check_xy
 from .forward import layer_function
-from .functions import OUTPUTS
+from .activations import ACTIVATIONS
 from .network import Network, n_layers
+from .threads import limited_blas
 
 
 def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
@@ -20,7 +21,7 @@ def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
         z = nn.W[k] @ a + nn.b[k]
         if bn is not None:
             z = bn.infer(nn, k, z)
-        a = OUTPUTS[layer_function(nn, k)](z)
+        a = ACTIVATIONS[layer_function(nn, k)].f(z)
     return a
 
 
@@ -42,10 +43,11 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
 
 def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
     """Outputs (one row per sample) for validated, non-empty rows ``x``."""
-    if engine == "numpy":
-        return predict_numpy(nn, x).T
-    from .kernels.fused import fused_predict  # noqa: PLC0415
-    return fused_predict(nn, x)
+    with limited_blas():
+        if engine == "numpy":
+            return predict_numpy(nn, x).T
+        from .kernels.fused import fused_predict  # noqa: PLC0415
+        return fused_predict(nn, x)
 
 
 def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, Network]:

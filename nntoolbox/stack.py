@@ -20,9 +20,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from .activations import ACTIVATIONS
 from .checks import as_matrix
 from .create import make_rng, nn_create
-from .functions import ACTIVATIONS
 from .network import Network
 from .options import parse_options
 from .sae import sae_create, sae_train
@@ -35,7 +35,7 @@ def sae_encode(sae: Network, x: Any) -> np.ndarray:
     """Hidden codes of an autoencoder, one row per sample: ``f(W{1} x + b{1})``
     with ``f`` its hidden activation (MATLAB ``sigmoid(sae.W{1}*x' + sae.b{1})'``)."""
     x = as_matrix(x, "x", np.dtype(sae["dtype"]))
-    f = ACTIVATIONS[sae["active_function"]][0]
+    f = ACTIVATIONS[sae["active_function"]].f
     return f(sae.W[0] @ x.T + sae.b[0]).T
 
 

@@ -11,14 +11,15 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .backprop import backward
-from .checks import check_class_labels, check_trainable, check_training_data, check_xy
+from .checks import check_class_labels, check_finite_parameters, check_trainable, check_training_data, check_xy
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
 from .functions import data_cost
 from .memory import check_train
 from .network import Network, _readonly
-from .optimizers import apply_step
+from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
+from .threads import limited_blas
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
@@ -142,8 +143,9 @@ def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray,
     for i in range(len(bounds) - 1):
         idx = perm[bounds[i]:bounds[i + 1]]
         by = y[idx]
-        costs[i] = forward_train(nn, x[idx], by)
-        backward(nn, by)
+        with at_lookahead(nn):  # the gradient is taken at the optimizer's look-ahead point (Nesterov)
+            costs[i] = forward_train(nn, x[idx], by)
+            backward(nn, by)
         apply_step(nn)
     return costs
 
@@ -208,7 +210,13 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     stops at the end of the last complete epoch, ``nn.diverged`` /
     ``nn.interrupted`` is set, and a warning says so.
     """
+    with limited_blas():  # BLAS threads inside training: see nntoolbox.threads
+        return _nn_train(nn, option, train_x, train_y)
+
+
+def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     opt = parse_train_options(option)
+    check_finite_parameters(nn)
     check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
@@ -221,7 +229,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it
     gen = work._generator() if own_rng else make_rng(opt.rng)
     orders = batch_orders(opt, gen, m)
-    if opt.engine == "fused":
+    if training_engine(work, opt.engine) == "fused":
         from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
         run_epoch: Callable = fused_epoch
     else:
@@ -229,11 +237,11 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     work._fields["diverged"] = work._fields["interrupted"] = False
     first = len(work._hist.get("epoch", ())) + 1
     epochs = range(first, first + opt.iteration)
-    last = epochs[-1]
     bar = None
     if opt.progress:
         from tqdm.auto import tqdm  # noqa: PLC0415
         epochs = bar = tqdm(epochs, desc=opt.progress if isinstance(opt.progress, str) else "nn_train", unit="epoch")
+    last = first + opt.iteration - 1
     costs: list[np.ndarray] = []
     rows: list[dict[str, float]] = []
     # the network after the last complete epoch (copied on use) and its count of pending epochs; the
@@ -242,8 +250,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     best, best_row, since_best = None, None, 0
     try:
         for epoch in epochs:
-            if work["optimization_method"] == "Adam" and work["adam"] == "course":
-                work._fields["AdamTime"] = int(work._fields["AdamTime"]) + 1  # the course's time step counts epochs
+            advance_epoch(work)  # the course's AdamTime counts epochs
             perm = next(orders)
             if own_rng:
                 work._rng_state = gen.bit_generator.state

@@ -42,8 +42,9 @@ from nntoolbox import nn_applygradient, nn_backpropagation, nn_create, nn_forwar
 from nntoolbox.forward import forward_train
 from nntoolbox.network import PARAM_GROUPS
 
-ACTS = ("sigmoid", "tanh", "relu")
-OUTS = ("sigmoid", "tanh", "relu", "softmax")
+ACTS = ("sigmoid", "tanh", "relu", "leaky_relu")
+OUTS = ("sigmoid", "tanh", "relu", "softmax", "linear")
+KINKED = ("relu", "leaky_relu")
 BNS = ("off", "course", "standard")
 SIZES = [4, 5, 4, 3]
 M = 7  # batch size
@@ -56,6 +57,8 @@ FUNCS = {
     "sigmoid": expit,
     "tanh": np.tanh,
     "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "linear": lambda z: z,
     "softmax": lambda z: np.exp(z - z.max(0)) / np.exp(z - z.max(0)).sum(0),
 }
 
@@ -68,7 +71,8 @@ def bn_options(bn: str) -> dict:
 def make_targets(rng: np.random.Generator, out: str, objective: str, m: int, n: int) -> np.ndarray:
     if objective == "Cross Entropy":
         return np.eye(n)[rng.integers(n, size=m)]  # one-hot rows
-    lo, hi = {"sigmoid": (0.1, 0.9), "tanh": (-0.8, 0.8), "relu": (0.1, 1.5), "softmax": (0.0, 1.0)}[out]
+    lo, hi = {"sigmoid": (0.1, 0.9), "tanh": (-0.8, 0.8), "relu": (0.1, 1.5), "softmax": (0.0, 1.0),
+              "linear": (-1.0, 1.0)}.get(out, (0.1, 1.5))
     return rng.uniform(lo, hi, size=(m, n))
 
 
@@ -93,7 +97,7 @@ def reference_cost(nn, x, y, *, frozen=None, masks=None, ce_factor=None):
                 var = ((z - mu) ** 2).mean(axis=1, keepdims=True)
                 z = nn.Gamma[k] * ((z - mu) / np.sqrt(var + 1e-5)) + nn.Beta[k]
         name = nn["output_function"] if k == L - 1 else nn["active_function"]
-        if name == "relu":
+        if name in KINKED:
             relu_z.append(z)
         a = FUNCS[name](z)
         if masks is not None and masks[k] is not None:

@@ -216,13 +216,28 @@ def test_mat_without_network_struct(tmp_path):
     (lambda s: s["W"][0].__setitem__(0, s["W"][0, 0].T.copy()), r"W\{1\} has shape"),
     (lambda s: s.__setitem__("W", s["W"][:, :1]), "has 1 cells"),
     (lambda s: s.__setitem__("active_function", "swish"), "swish"),
+    (lambda s: s.__setitem__("AdamTime", np.zeros((0, 0))), r"AdamTime is empty \(MATLAB \[\]\)"),
+    (lambda s: s.__setitem__("AdamTime", -2.0), "AdamTime.*non-negative integer"),
+    (lambda s: s["W"][0, 1].__setitem__((0, 0), np.nan), r"W\{2\} contains NaN"),
+    (lambda s: s.pop("S"), "lacks its statistics E and S"),
+    (lambda s: s.__setitem__("dropout_seed", -1.0), "dropout_seed must be a non-negative integer"),
 ])
 def test_struct_that_does_not_describe_the_network(tmp_path, break_it, message):
-    s = to_matlab_struct(nn_create([5, 4, 3], seed=0))
+    s = to_matlab_struct(nn_create([5, 4, 3], "batch normalization", 1, "optimization method", "Adam", seed=0))
     break_it(s)
     path = tmp_path / "bad.mat"
     scipy.io.savemat(path, {"nn": s})
     with pytest.raises(ValueError, match=message):
+        nn_load(path)
+
+
+@pytest.mark.parametrize("meta", ["[1, 2]", '"text"', '{"encoder": "yes"}', '{"learning_rate": [1]}'])
+def test_npz_metadata_of_an_unexpected_form_names_the_file(tmp_path, meta):
+    path = tmp_path / "odd.npz"
+    s = to_matlab_struct(nn_create([5, 4, 3], seed=0))
+    np.savez(path, __meta__=meta, size=s["size"], cost=s["cost"], W__0=s["W"][0, 0], W__1=s["W"][0, 1],
+             b__0=s["b"][0, 0], b__1=s["b"][0, 1])
+    with pytest.raises(ValueError, match="odd.npz"):
         nn_load(path)
 
 

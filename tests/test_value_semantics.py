@@ -360,3 +360,56 @@ def test_engines_agree_on_every_configuration(config, dtype):
     np.testing.assert_allclose(fused._buf.params, step._buf.params, **tol)
     np.testing.assert_allclose(fused.cost, step.cost, **tol)
     np.testing.assert_allclose(nn_predict(fused, X), nn_predict(step, X, engine="numpy"), **tol)
+
+
+# ----------------------------------------------------------------------------- registered optimizers
+def test_switching_optimizer_takes_the_new_methods_defaults_unless_chosen():
+    nn = nn_create([4, 5, 3])
+    assert nn.momentum == 0.1  # the course's Momentum rho
+    nn.optimization_method = "Nesterov"
+    assert nn.momentum == 0.9 and "vW" in nn
+    nn.optimization_method = "RMSProp_Nesterov"
+    assert (nn.momentum, nn.rho, nn.delta) == (0.9, 0.9, 1e-6)
+    nn.rho = 0.8  # chosen by the user: kept across switches
+    nn.optimization_method = "RMSProp"
+    assert nn.rho == 0.8
+    chosen = nn_create([4, 5, 3], momentum=0.5)
+    chosen.optimization_method = "Nesterov"
+    assert chosen.momentum == 0.5
+    with pytest.raises(ValueError, match="rho"):
+        nn.rho = 2
+
+
+def test_a_user_optimizers_state_and_counter_are_saved(tmp_path):
+    import numba
+
+    from nntoolbox import register_optimizer
+
+    @numba.njit(cache=True)
+    def counted_sgd(p, g, state, hyper, t):
+        for i in range(p.shape[0]):
+            state[0, i] = t
+            p[i] -= hyper[0] * g[i]
+
+    if "CountedSGD" not in nt_optimizers():
+        register_optimizer("CountedSGD", counted_sgd, slots=("q",), hyper={"gain": 2.0}, time="update")
+    nn = nn_train(nn_create([4, 5, 3], "optimization method", "CountedSGD", "gain", 3.0, seed=0), OPTION, X, Y)
+    assert nn.CountedSGDTime == 18 and np.all(nn.qW[0] == 18)
+    for ext in ("npz", "mat"):
+        back = nn_load(nn_save(nn, tmp_path / f"net.{ext}"))
+        assert back.CountedSGDTime == 18 and back.gain == 3.0
+        np.testing.assert_array_equal(back.qW[0], nn.qW[0])
+
+
+def nt_optimizers():
+    from nntoolbox.optimizers import OPTIMIZERS
+    return OPTIMIZERS
+
+
+def test_training_refuses_to_start_from_non_finite_parameters():
+    nn = nn_create([4, 5, 3], "learning rate", 1e300, "weight decay", 1e300, seed=0)
+    with np.errstate(all="ignore"):
+        nn = nn_applygradient(nn_backpropagation(nn_forward(nn, X[:10], Y[:10]), Y[:10]))  # overflows, as MATLAB
+    assert not np.all(np.isfinite(nn._buf.params))
+    with pytest.raises(ValueError, match=r"nn.W\[0\] contains NaN or inf: training cannot start"):
+        nn_train(nn, OPTION, X, Y)

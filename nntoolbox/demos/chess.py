@@ -23,13 +23,13 @@ from ..create import nn_create
 from ..datasets.krk import KRKData, ensure_krk_file, load_krk
 from ..network import Network
 from ..optimizers import OPTIMIZERS
+from ..options import NAMES
 from ..train import ENGINES
 from .common import (DemoError, RunFolder, Split, TrainResult, add_debug_arg, add_option_arg,
                      classification_outputs, demo_main, fraction, option_flags, positive_int, save_network,
                      stop_message, train_best_on_validation, write_history)
 
 NAME = "nn_testChess"
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
 DEFAULT_EPOCHS = 10000  # as the course; about 50 s here (4.6 ms per epoch)
 
 # Flag defaults per preset; explicit flags override them.  'course' is nn_testChess.m.
@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", "--learning-rate", dest="lr", type=float, help="learning rate (default 0.005)")
     parser.add_argument("--optimizer", type=_canonical(tuple(OPTIMIZERS)), metavar="NAME",
                         help=f"optimization method: {', '.join(OPTIMIZERS)} (default Adam)")
-    parser.add_argument("--activation", type=_canonical(ACTIVATIONS), metavar="NAME",
-                        help=f"hidden activation: {', '.join(ACTIVATIONS)} (default relu)")
+    hidden = NAMES["active_function"]  # the registries: built-ins and anything registered before this call
+    parser.add_argument("--activation", type=_canonical(hidden), metavar="NAME",
+                        help=f"hidden activation: {', '.join(hidden)} (default relu)")
     parser.add_argument("--bn", action=argparse.BooleanOptionalAction,
                         help="batch normalisation (default on; --no-bn turns it off)")
     parser.add_argument("--textbook", action=argparse.BooleanOptionalAction,

@@ -2,9 +2,11 @@
 
 Inside a call every batch is gathered by the batch order, run forward,
 backward and through the optimizer without returning to Python.  Modes
-(activation, output, objective, batch norm, optimizer ...) are integer flags,
-so one compiled kernel per dtype serves every configuration: compile once,
-then ``cache=True`` reloads it in later processes.
+(objective, batch norm ...) are integer flags; the activations and the
+optimizer are the registries' ``cfunc`` kernels, passed in as first-class
+functions (see :mod:`nntoolbox.optimizers`), so one compiled kernel per dtype
+serves every configuration, including registered ones: compile once, then
+``cache=True`` reloads it in later processes.
 
 Layout: inside the kernels a batch is ``m x units`` (rows = samples), the
 transpose of the course's ``units x m``; matrix products go through BLAS
@@ -19,64 +21,23 @@ import numpy as np
 
 from ..batchnorm import COURSE_EPS, STANDARD_EPS, STANDARD_MOMENTUM
 from ..forward import ce_factor, uses_dropout
-from ..functions import ACT_CODES, BN_CODES, LOG_FLOOR, OBJ_CODES
+from ..activations import ACTIVATIONS, SOFTMAX
+from ..functions import BN_CODES, LOG_FLOOR, OBJ_CODES
 from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
 from . import interrupt_safe, njit
 from .dropout import keep_unit
-from .optim import ADAM, apply_update
 
-SIGMOID, TANH, RELU, SOFTMAX = (ACT_CODES[k] for k in ("sigmoid", "tanh", "relu", "softmax"))
 MSE, CE = OBJ_CODES["MSE"], OBJ_CODES["Cross Entropy"]
 BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["standard"]
 PREDICT_CHUNK = 4096  # rows per inference block: bounds the workspace for large inputs
 
 # integer settings passed to the epoch kernel, in this order
-I_ACT, I_OUT, I_OBJ, I_BN, I_METHOD, I_ENCODER, I_DROPOUT, I_ADAM_TEXTBOOK = range(8)
+I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE = range(7)
 # float settings
-F_LR, F_RHO, F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(7)
-# mutable scalars carried across calls: vecNum, AdamTime, dropout step
-S_VECNUM, S_ADAMTIME, S_DROPSTEP = range(3)
-
-
-@njit(inline="always")
-def _activate(code: int, z: np.ndarray) -> None:
-    """In place, on an ``m x units`` block."""
-    m, n = z.shape
-    if code == SIGMOID:
-        for s in range(m):
-            for j in range(n):
-                z[s, j] = 1.0 / (1.0 + np.exp(-z[s, j]))
-    elif code == TANH:
-        for s in range(m):
-            for j in range(n):
-                z[s, j] = np.tanh(z[s, j])
-    elif code == RELU:
-        for s in range(m):
-            for j in range(n):
-                if not z[s, j] > 0:
-                    z[s, j] = 0.0
-    else:  # softmax over each row, max subtracted so exp cannot overflow
-        for s in range(m):
-            mx = z[s, 0]
-            for j in range(1, n):
-                mx = max(mx, z[s, j])
-            tot = 0.0
-            for j in range(n):
-                z[s, j] = np.exp(z[s, j] - mx)
-                tot += z[s, j]
-            for j in range(n):
-                z[s, j] = z[s, j] / tot
-
-
-@njit(inline="always")
-def _derivative(code: int, a: float) -> float:
-    """f'(z) written in terms of a = f(z) (hidden activations)."""
-    if code == SIGMOID:
-        return a * (1 - a)
-    if code == TANH:
-        return 1 - a ** 2
-    return 1.0 if a > 0 else 0.0
+F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(5)
+# mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
+S_VECNUM, S_TIME, S_DROPSTEP = range(3)
 
 
 @njit
@@ -185,11 +146,16 @@ def _block(buf, off, m, n):
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed):
-    """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers."""
+           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df):
+    """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
+
+    ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
+    activations' (first-class functions).  With a look-ahead the forward and backward
+    passes read ``fwd`` (the look-ahead parameters), the update writes ``params``."""
     L = sizes.shape[0] - 1
-    act, outc, obj, bn = iopt[I_ACT], iopt[I_OUT], iopt[I_OBJ], iopt[I_BN]
-    lr, rho, wd = fopt[F_LR], fopt[F_RHO], fopt[F_WD]
+    obj, bn = iopt[I_OBJ], iopt[I_BN]
+    wd = fopt[F_WD]
+    fwd = np.empty_like(params) if iopt[I_LOOKAHEAD] else params
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         mmax = max(mmax, bounds[i + 1] - bounds[i])
@@ -211,6 +177,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     nin, nout = sizes[0], sizes[L]
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
+        if iopt[I_LOOKAHEAD]:
+            lookahead(params, state, hyper, fwd)
         # gather the batch
         A0 = _block(acts, 0, m, nin)
         for s in range(m):
@@ -221,15 +189,19 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         cost2 = 0.0
         for k in range(L):
             h = sizes[k + 1]
-            W = _block(params, lay[k, 0], h, sizes[k])
+            W = _block(fwd, lay[k, 0], h, sizes[k])
             for i in range(h * sizes[k]):
-                cost2 += params[lay[k, 0] + i] ** 2
+                cost2 += fwd[lay[k, 0] + i] ** 2
             Z = _block(acts, m * aoff[k + 1], m, h)
             scal[S_VECNUM] = _layer_forward(
-                _block(acts, m * aoff[k], m, sizes[k]), W, params[lay[k, 1]:lay[k, 1] + h], Z, True, bn,
-                params[lay[k, 2]:], params[lay[k, 3]:], stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h],
+                _block(acts, m * aoff[k], m, sizes[k]), W, fwd[lay[k, 1]:lay[k, 1] + h], Z, True, bn,
+                fwd[lay[k, 2]:], fwd[lay[k, 3]:], stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h],
                 scal[S_VECNUM], _block(xhats, m * aoff[k + 1], m, h), sds[aoff[k + 1]:aoff[k + 2]], tmp)
-            _activate(outc if k == L - 1 else act, Z)
+            zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
+            if k == L - 1:
+                out_f(zflat, h)
+            else:
+                act_f(zflat, h)
             if iopt[I_DROPOUT] and k < L - 1:
                 R = _block(raws, m * aoff[k + 1], m, h)
                 p = fopt[F_KEEP]
@@ -266,29 +238,32 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         costs[bi] = cost
         # output sensitivity theta_L
         T = _block(th, 0, m, nout)
+        softmax = iopt[I_OUT_SOFTMAX]
         for s in range(m):
             r = perm[bounds[bi] + s]
-            if outc == SOFTMAX and obj == MSE:  # softmax Jacobian applied to a - y
+            if softmax and obj == MSE:  # softmax Jacobian applied to a - y
                 dot = 0.0
                 for j in range(nout):
                     dot += AL[s, j] * (AL[s, j] - Y[r, j])
                 for j in range(nout):
                     T[s, j] = AL[s, j] * ((AL[s, j] - Y[r, j]) - dot)
-            elif outc == SOFTMAX:
+            elif softmax:
                 for j in range(nout):
                     T[s, j] = AL[s, j] - Y[r, j]
             else:
                 for j in range(nout):
-                    T[s, j] = -(Y[r, j] - AL[s, j]) * _derivative(outc, AL[s, j])
+                    T[s, j] = -(Y[r, j] - AL[s, j])
+        if not softmax:  # times f'(z) written in terms of a
+            out_df(acts[m * aoff[L]:m * aoff[L + 1]], th[:m * nout])
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
             if bn != BN_OFF:
-                _bn_backward(T, _block(xhats, m * aoff[k + 1], m, h), bn, params[lay[k, 2]:],
+                _bn_backward(T, _block(xhats, m * aoff[k + 1], m, h), bn, fwd[lay[k, 2]:],
                              grads[lay[k, 2]:], grads[lay[k, 3]:], stats[1, ioff[k]:ioff[k] + h],
                              sds[aoff[k + 1]:aoff[k + 2]], tmp)
             Aprev = _block(acts, m * aoff[k], m, w)
-            W = _block(params, lay[k, 0], h, w)
+            W = _block(fwd, lay[k, 0], h, w)
             Wg = _block(grads, lay[k, 0], h, w)
             np.dot(T.T, Aprev, Wg)
             for i in range(h):
@@ -311,28 +286,26 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     extra = be * (-sp / rhohat[j] + (1 - sp) / (1 - rhohat[j]))
                     for s in range(m):
                         T2[s, j] = T2[s, j] + extra
-            if iopt[I_DROPOUT]:
-                R = _block(raws, m * aoff[k], m, w)
+            t2flat = th2[:m * w]
+            if iopt[I_DROPOUT]:  # f'(raw activation), then the mask (kept units scaled by 1/p)
+                act_df(raws[m * aoff[k]:m * aoff[k + 1]], t2flat)
                 p = fopt[F_KEEP]
                 for s in range(m):
                     for j in range(w):
                         kept = keep_unit(seed, np.int64(scal[S_DROPSTEP] - 1), k - 1, j * m + s, p)
-                        T2[s, j] = T2[s, j] * _derivative(act, R[s, j]) * (1.0 / p if kept else 0.0)
+                        T2[s, j] = T2[s, j] * (1.0 / p if kept else 0.0)
             else:
-                for s in range(m):
-                    for j in range(w):
-                        T2[s, j] = T2[s, j] * _derivative(act, Aprev[s, j])
+                act_df(acts[m * aoff[k]:m * aoff[k + 1]], t2flat)
             th, th2 = th2, th
             T = T2
         # optimizer step over the whole flat buffer
-        if iopt[I_METHOD] == ADAM and iopt[I_ADAM_TEXTBOOK]:
-            scal[S_ADAMTIME] += 1
-        t = max(scal[S_ADAMTIME], 1.0)
-        apply_update(params, grads, state, iopt[I_METHOD], lr, rho, t, iopt[I_ADAM_TEXTBOOK] == 1)
+        if iopt[I_TIME_PER_UPDATE]:
+            scal[S_TIME] += 1
+        update(params, grads, state, hyper, max(scal[S_TIME], 1.0))
 
 
 @njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, out):
+def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
     """Inference forward pass in blocks of rows (stored BN statistics, no dropout)."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
@@ -352,7 +325,10 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out):
             _layer_forward(A, _block(params, lay[k, 0], h, sizes[k]), params[lay[k, 1]:lay[k, 1] + h], Z,
                            False, iopt[I_BN], params[lay[k, 2]:], params[lay[k, 3]:],
                            stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h], 0.0, dummy, dummy[0], tmp)
-            _activate(iopt[I_OUT] if k == L - 1 else iopt[I_ACT], Z)
+            if k == L - 1:
+                out_f(z[:m * h], h)
+            else:
+                act_f(z[:m * h], h)
             a, z = z, a
             A = _block(a, 0, m, h)
         out[start:start + m] = A
@@ -374,13 +350,18 @@ def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
         lay[k, g] = off
     ioff = np.concatenate(([0], np.cumsum(sizes[1:])[:-1])).astype(np.int64)
     bn = BN_CODES[nn["bn_mode"]] if nn["batch_normalization"] else BN_OFF
-    iopt = np.array([ACT_CODES[nn["active_function"]], ACT_CODES[nn["output_function"]],
-                     OBJ_CODES[nn["objective_function"]], bn, OPTIMIZERS[nn["optimization_method"]].code,
-                     int(bool(nn["encoder"])), int(uses_dropout(nn)), int(nn["adam"] == "textbook")],
-                    dtype=np.int64)
-    fopt = np.array([nn["learning_rate"], nn["momentum"], nn["weight_decay"], nn["sparsity"], nn["beta"],
-                     ce_factor(nn), nn["keep_probability"]], dtype=np.float64)
+    opt = OPTIMIZERS[nn["optimization_method"]]
+    iopt = np.array([ACTIVATIONS[nn["output_function"]].kind == SOFTMAX, OBJ_CODES[nn["objective_function"]], bn,
+                     int(bool(nn["encoder"])), int(uses_dropout(nn)), opt.lookahead is not None,
+                     opt.counting(nn) == "update"], dtype=np.int64)
+    fopt = np.array([nn["weight_decay"], nn["sparsity"], nn["beta"], ce_factor(nn), nn["keep_probability"]],
+                    dtype=np.float64)
     return sizes, lay, ioff, iopt, fopt
+
+
+def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
+    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations."""
+    return (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
 
 
 def _stats(buf: Buffers) -> np.ndarray:
@@ -392,20 +373,26 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     """Run one epoch through the fused kernel, in place on ``nn``; returns the per-batch costs.
 
     ``x``/``y`` are validated rows, ``perm`` a permutation of their indices and
-    ``bounds`` batch offsets within it (checked by the caller, ``nn_train``)."""
+    ``bounds`` batch offsets within it (checked by the caller, ``nn_train``).
+    The optimizer must be an njit one (``optimizers.training_engine`` checks)."""
     buf = nn.checked_buffers()
     sizes, lay, ioff, iopt, fopt = _settings(nn)
-    f = nn._fields
-    scal = np.array([float(f.get("vecNum", 0.0)), float(f.get("AdamTime", 0)), float(nn._dropout_step)])
+    f, opt = nn._fields, OPTIMIZERS[nn["optimization_method"]]
+    counter = opt.counter
+    scal = np.array([float(f.get("vecNum", 0.0)), float(f.get(counter, 0)) if counter else 0.0,
+                     float(nn._dropout_step)])
     costs = np.empty(len(bounds) - 1)
     dt = buf.params.dtype
+    act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
+    update, lookahead = opt.kernels(dt)
     _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
            bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
-           np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed))
+           np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed),
+           opt.hyper_values(nn), update, lookahead, act_f, act_df, out_f, out_df)
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
-    if "AdamTime" in f:
-        f["AdamTime"] = int(scal[S_ADAMTIME])
+    if counter:
+        f[counter] = int(scal[S_TIME])
     nn._dropout_step = int(scal[S_DROPSTEP])
     return costs
 
@@ -417,5 +404,6 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     sizes, lay, ioff, iopt, _ = _settings(nn)
     dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
-    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out)
+    act_f, _, out_f, _ = _activation_kernels(nn, dt)
+    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out, act_f, out_f)
     return out

@@ -1,9 +1,10 @@
-"""Optimizer updates over the flat parameter buffer: one loop per update.
+"""The course's optimizer updates, written as registered optimizers (see :mod:`nntoolbox.optimizers`).
 
-Shared by ``nn_applygradient`` and the fused training kernel so both paths
-produce identical numbers.  The arithmetic follows ``nn_applygradient.m``
-operation by operation (e.g. ``(lr*g)/(sqrt(r)+0.001)``), which is what makes
-the results match the course to the last bits.
+Each is ``update(p, g, state, hyper, t)`` over the whole flat parameter buffer:
+``hyper[0]`` is the learning rate, then the optimizer's declared
+hyper-parameters; ``state`` rows are its slots.  The arithmetic follows
+``nn_applygradient.m`` operation by operation (e.g. ``(lr*g)/(sqrt(r)+0.001)``),
+which is what makes the results match the course to the last bits.
 """
 from __future__ import annotations
 
@@ -11,45 +12,66 @@ import numpy as np
 
 from . import njit
 
-SGD, MOMENTUM, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4
 ADAM_RHO1, ADAM_RHO2 = 0.9, 0.999
 
 
 @njit
-def apply_update(p: np.ndarray, g: np.ndarray, state: np.ndarray, method: int, lr: float,
-                 rho: float, t: float, adam_textbook: bool) -> None:
-    """Update ``p`` in place from gradient ``g``; ``state`` rows are the method's slots
-    (Momentum: v; AdaGrad/RMSProp: r; Adam: s, r)."""
-    n = p.shape[0]
-    if method == SGD:
-        for i in range(n):
-            p[i] = p[i] - lr * g[i]
-    elif method == MOMENTUM:
-        v = state[0]
-        for i in range(n):
-            v[i] = rho * v[i] - lr * g[i]
-            p[i] = p[i] + v[i]
-    elif method == ADAGRAD:
-        r = state[0]
-        for i in range(n):
-            r[i] = r[i] + g[i] * g[i]
-            p[i] = p[i] - lr * g[i] / (np.sqrt(r[i]) + 0.001)
-    elif method == RMSPROP:
-        r = state[0]
-        for i in range(n):
-            r[i] = 0.9 * r[i] + 0.1 * (g[i] * g[i])
-            p[i] = p[i] - lr * g[i] / (np.sqrt(r[i]) + 0.001)
-    else:  # ADAM
-        s = state[0]
-        r = state[1]
-        c1 = 1 - ADAM_RHO1 ** t
-        c2 = 1 - ADAM_RHO2 ** t
-        for i in range(n):
-            s[i] = ADAM_RHO1 * s[i] + (1 - ADAM_RHO1) * g[i]
-            r[i] = ADAM_RHO2 * r[i] + (1 - ADAM_RHO2) * (g[i] * g[i])
-            sh = s[i] / c1
-            rh = r[i] / c2
-            if adam_textbook:
-                p[i] = p[i] - lr * sh / (np.sqrt(rh) + 1e-8)
-            else:
-                p[i] = p[i] - lr * sh / np.sqrt(rh + 0.00001)
+def sgd(p, g, state, hyper, t):  # noqa: ARG001 - the registered signature
+    """normal: W -= lr*g."""
+    lr = hyper[0]
+    for i in range(p.shape[0]):
+        p[i] = p[i] - lr * g[i]
+
+
+@njit
+def momentum(p, g, state, hyper, t):  # noqa: ARG001
+    """Momentum: v = rho*v - lr*g; W += v (hyper: lr, momentum)."""
+    lr, rho = hyper[0], hyper[1]
+    v = state[0]
+    for i in range(p.shape[0]):
+        v[i] = rho * v[i] - lr * g[i]
+        p[i] = p[i] + v[i]
+
+
+@njit
+def adagrad(p, g, state, hyper, t):  # noqa: ARG001
+    """AdaGrad: r += g^2; W -= lr*g/(sqrt(r)+0.001)."""
+    lr = hyper[0]
+    r = state[0]
+    for i in range(p.shape[0]):
+        r[i] = r[i] + g[i] * g[i]
+        p[i] = p[i] - lr * g[i] / (np.sqrt(r[i]) + 0.001)
+
+
+@njit
+def rmsprop(p, g, state, hyper, t):  # noqa: ARG001
+    """RMSProp: r = rho*r + (1-rho)*g^2 (course rho 0.9); W -= lr*g/(sqrt(r)+0.001)."""
+    lr, rho = hyper[0], hyper[1]
+    r = state[0]
+    for i in range(p.shape[0]):
+        r[i] = rho * r[i] + (1 - rho) * (g[i] * g[i])
+        p[i] = p[i] - lr * g[i] / (np.sqrt(r[i]) + 0.001)
+
+
+@njit
+def adam(p, g, state, hyper, t):
+    """Adam with bias correction at time ``t``; ``hyper[1]`` = 1 for the textbook
+    denominator sqrt(r_hat)+1e-8, 0 for the course's sqrt(r_hat+1e-5)."""
+    lr, textbook = hyper[0], hyper[1] != 0
+    s = state[0]
+    r = state[1]
+    c1 = 1 - ADAM_RHO1 ** t
+    c2 = 1 - ADAM_RHO2 ** t
+    for i in range(p.shape[0]):
+        s[i] = ADAM_RHO1 * s[i] + (1 - ADAM_RHO1) * g[i]
+        r[i] = ADAM_RHO2 * r[i] + (1 - ADAM_RHO2) * (g[i] * g[i])
+        sh = s[i] / c1
+        rh = r[i] / c2
+        if textbook:
+            p[i] = p[i] - lr * sh / (np.sqrt(rh) + 1e-8)
+        else:
+            p[i] = p[i] - lr * sh / np.sqrt(rh + 0.00001)
+
+
+def no_lookahead(p, state, hyper, out):  # noqa: ARG001 - never called: the kernel's flag skips it
+    pass

@@ -1,0 +1,220 @@
+"""Activation and output functions: one registry read by both engines.
+
+``register_activation(name, f, df)`` adds a function usable as ``'active
+function'`` and/or ``'output function'``.  ``f(z)`` and ``df(a)`` are *scalar*
+functions -- ``df`` written in terms of the output ``a = f(z)``, as the course
+writes ``a.*(1-a)`` -- that Numba can compile (``math``/``numpy`` scalar
+operations, ``if``/``else``; plain Python or ``numba.njit``).  From them:
+
+* the fused engine gets two ``numba.cfunc`` block kernels per dtype,
+  ``f_block(z, n)`` (in place over a flat ``m*n`` block) and
+  ``df_block(a, t)`` (``t *= df(a)``), called once per layer and batch through
+  first-class function pointers, so one compiled epoch kernel (cached on disk)
+  serves every activation; the block loops themselves are compiled per
+  registered function (closures, which Numba does not cache: ~0.2 s per
+  block kernel and dtype, the first time a process uses it);
+* the stepwise engine uses ``numpy_f`` / ``numpy_df`` (array functions) when
+  given, else ``numba.vectorize`` ufuncs built from ``f`` / ``df``.
+
+Built-ins (sigmoid, tanh, relu, leaky_relu, linear; softmax as an output only)
+are registered the same way; their numpy versions are the ones the parity
+tests were written against (e.g. ``scipy.special.expit``).  ``range`` is the
+output interval, e.g. ``(0, 1)`` for sigmoid (a sparse autoencoder needs hidden
+units in (0, 1)).
+"""
+from __future__ import annotations
+
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numba
+import numpy as np
+from numba import types
+from scipy.special import expit
+
+from .kernels import CACHE
+from .options import NAMES
+
+Array = np.ndarray
+INF = math.inf
+ELEMENTWISE, SOFTMAX = "elementwise", "softmax"
+KERNEL_DTYPES = (np.float64, np.float32)
+
+
+def _nbtype(dtype: Any) -> types.Type:
+    return numba.from_dtype(np.dtype(dtype))
+
+
+def block_signatures(dtype: Any) -> tuple[types.Signature, types.Signature]:
+    """Signatures of the kernel forms: ``f_block(z, n)`` and ``df_block(a, t)`` on flat contiguous blocks."""
+    a = _nbtype(dtype)[::1]
+    return types.void(a, types.int64), types.void(a, a)
+
+
+@dataclass(eq=False)
+class Activation:
+    """A registry entry: the array forms for the numpy engine, the kernel forms for the fused one."""
+    name: str
+    f: Callable[[Array], Array]  # numpy engine, units x m
+    df: Callable[[Array], Array] | None  # f'(z) in terms of a = f(z); None for softmax (its own output rule)
+    range: tuple[float, float]
+    hidden: bool  # usable as 'active function'
+    output: bool  # usable as 'output function'
+    kind: str  # ELEMENTWISE or SOFTMAX (row-wise; its output rule is the softmax Jacobian)
+    make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
+    _kernels: dict = field(default_factory=dict)
+
+    def kernels(self, dtype: Any) -> tuple[Any, Any]:
+        """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
+        key = np.dtype(dtype).name
+        if key not in self._kernels:
+            self._kernels[key] = self.make_kernels(dtype)
+        return self._kernels[key]
+
+
+ACTIVATIONS: dict[str, Activation] = {}
+
+
+def _njit_scalar(fn: Callable, what: str) -> Any:
+    if not callable(fn):
+        raise TypeError(f"{what} must be a function of one number; got {type(fn).__name__}")
+    if isinstance(fn, numba.core.dispatcher.Dispatcher):
+        return fn
+    try:
+        n_args = len(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        n_args = 1
+    if n_args != 1:
+        raise TypeError(f"{what} must take exactly one argument (a number); it takes {n_args}")
+    return numba.njit(fn)
+
+
+def _scalar_block_kernels(f: Any, df: Any) -> Callable[[Any], tuple[Any, Any]]:
+    """Block kernels built from njit scalar functions (closures: compiled per function and dtype)."""
+    def make(dtype: Any) -> tuple[Any, Any]:
+        sig_f, sig_df = block_signatures(dtype)
+
+        def f_block(z, n):  # noqa: ARG001 - n (units per row) matters to row-wise functions only
+            for i in range(z.shape[0]):
+                z[i] = f(z[i])
+
+        def df_block(a, t):
+            for i in range(a.shape[0]):
+                t[i] = t[i] * df(a[i])
+
+        return (numba.cfunc(sig_f, error_model="numpy")(f_block),
+                numba.cfunc(sig_df, error_model="numpy")(df_block))
+    return make
+
+
+def _vectorized(scalar: Any) -> Callable[[Array], Array]:
+    """An array form of a scalar njit function for the numpy engine (keeps the input's dtype)."""
+    ufunc = numba.vectorize(scalar.py_func if hasattr(scalar, "py_func") else scalar)
+    return lambda x: np.asarray(ufunc(x), dtype=x.dtype)
+
+
+def _check_range(name: str, rng: Any) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in rng)
+    except (TypeError, ValueError):
+        raise TypeError(f"register_activation({name!r}): range must be a pair (low, high); got {rng!r}") from None
+    if not lo < hi:
+        raise ValueError(f"register_activation({name!r}): range must have low < high; got {rng!r}")
+    return lo, hi
+
+
+def _add(entry: Activation) -> Activation:
+    if entry.name in ACTIVATIONS:
+        raise ValueError(f"activation {entry.name!r} is already registered")
+    ACTIVATIONS[entry.name] = entry
+    if entry.hidden:
+        NAMES["active_function"].append(entry.name)
+    if entry.output:
+        NAMES["output_function"].append(entry.name)
+    return entry
+
+
+def register_activation(name: str, f: Callable[[float], float], df: Callable[[float], float], *,
+                        range: tuple[float, float] = (-INF, INF), hidden: bool = True, output: bool = True,
+                        numpy_f: Callable[[Array], Array] | None = None,
+                        numpy_df: Callable[[Array], Array] | None = None, _check: bool = True) -> Activation:
+    """Register an activation ``name`` for ``nn_create(..., 'active function', name)`` / ``'output function'``.
+
+    ``f(z)`` and ``df(a)`` are scalar functions Numba can compile, ``df`` being
+    the derivative written in terms of the output ``a = f(z)``
+    (sigmoid: ``lambda a: a * (1 - a)``).  ``range``: the output interval.
+    ``hidden``/``output``: where it may be used.  ``numpy_f``/``numpy_df``:
+    optional array versions for the stepwise engine (default: ``numba.vectorize``
+    of ``f``/``df``).  The functions are compiled here once for float64, so a
+    function Numba cannot compile is refused now, with Numba's message.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"register_activation: name must be a non-empty string; got {name!r}")
+    if name in ACTIVATIONS:
+        raise ValueError(f"register_activation: activation {name!r} is already registered")
+    if not (hidden or output):
+        raise ValueError(f"register_activation({name!r}): hidden and output cannot both be False")
+    lo_hi = _check_range(name, range)
+    sf, sdf = _njit_scalar(f, f"register_activation({name!r}): f"), _njit_scalar(df, f"register_activation({name!r}): df")
+    for what, fn in (("f", sf), ("df", sdf)) if _check else ():  # built-ins: compiled on first use, not at import
+        try:
+            value = fn(0.5)
+        except Exception as e:  # noqa: BLE001 - Numba typing errors come in many classes
+            raise TypeError(f"register_activation({name!r}): {what} must compile with Numba as a function of "
+                            f"one float: {type(e).__name__}: {str(e).splitlines()[0]}") from None
+        if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
+            raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
+    return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
+                           bool(output), ELEMENTWISE, _scalar_block_kernels(sf, sdf)))
+
+
+# ------------------------------------------------------------------ softmax (output only)
+def softmax(z: Array) -> Array:
+    """Column-wise softmax; subtracting the max keeps exp from overflowing
+    (the course's ``softmax.m`` computes exp(z) directly and returns NaN for z > 709)."""
+    e = np.exp(z - z.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+def _softmax_rows(z, n):
+    """Kernel form: softmax over each row of ``n`` units (rows = samples), max subtracted."""
+    for s in range(z.shape[0] // n):
+        row = z[s * n:(s + 1) * n]
+        mx = row[0]
+        for j in range(1, n):
+            mx = max(mx, row[j])
+        tot = 0.0
+        for j in range(n):
+            row[j] = np.exp(row[j] - mx)
+            tot += row[j]
+        for j in range(n):
+            row[j] = row[j] / tot
+
+
+def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
+    pass
+
+
+def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
+    sig_f, sig_df = block_signatures(dtype)
+    return (numba.cfunc(sig_f, cache=CACHE, error_model="numpy")(_softmax_rows),
+            numba.cfunc(sig_df, cache=CACHE)(_no_derivative))
+
+
+# ------------------------------------------------------------------------------ built-ins
+register_activation("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z)), lambda a: a * (1 - a), range=(0, 1),
+                    numpy_f=expit, numpy_df=lambda a: a * (1 - a), _check=False)
+register_activation("tanh", lambda z: np.tanh(z), lambda a: 1 - a ** 2, range=(-1, 1), numpy_f=np.tanh,
+                    numpy_df=lambda a: 1 - a ** 2, _check=False)
+register_activation("relu", lambda z: z if z > 0 else 0.0, lambda a: 1.0 if a > 0 else 0.0, range=(0, INF),
+                    numpy_f=lambda z: np.maximum(z, 0), numpy_df=lambda a: (a > 0).astype(a.dtype), _check=False)
+# slope 0.01 below 0; a < 0 exactly when z < 0, so the derivative can be read from the output
+register_activation("leaky_relu", lambda z: z if z > 0 else 0.01 * z, lambda a: 1.0 if a > 0 else 0.01,
+                    numpy_f=lambda z: np.where(z > 0, z, 0.01 * z),
+                    numpy_df=lambda a: np.where(a > 0, 1.0, 0.01).astype(a.dtype), _check=False)
+# MATLAB purelin: regression outputs and linear-decoder autoencoders
+register_activation("linear", lambda z: z, lambda a: 1.0, hidden=False, numpy_f=lambda z: z,
+                    numpy_df=np.ones_like, _check=False)
+_add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernels))
