@@ -53,11 +53,12 @@ def complete(folder: Path) -> bool:
 
 
 class Demo:
-    def __init__(self, base: Path, krk: Path, epochs: int, cache: Path) -> None:
+    def __init__(self, base: Path, krk: Path, epochs: int) -> None:
         self.out = base / "out"
         self.cmd = [sys.executable, "-u", str(SCRIPT), "--data", str(krk), "--split", "0.05", "0.02", "--sizes",
                     "10", "10", "--epochs", str(epochs), "--out", str(self.out), "--no-progress"]
-        self.env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONWARNINGS": "ignore"}
+        # the kernels' usual cache (compiled by the tests before, or by the first run below)
+        self.env = {**os.environ, "PYTHONWARNINGS": "ignore"}
 
     def start(self) -> subprocess.Popen:
         return subprocess.Popen(self.cmd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -119,16 +120,16 @@ def one_try(demo: Demo, mode: str, rng: np.random.Generator) -> tuple[str, str]:
 
 def test_ctrl_c_at_many_points(tmp_path, capsys):
     krk = ensure_krk_file()
-    cache = tmp_path / "numba-cache"
     base = tmp_path / "run"
     base.mkdir()
     # a previous complete result (and cached kernels)
-    first = subprocess.run(Demo(base, krk, 2, cache).cmd, env=Demo(base, krk, 2, cache).env, capture_output=True,
-                           text=True, timeout=600)
+    setup = Demo(base, krk, 2)
+    first = subprocess.run(setup.cmd, env=setup.env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr
     assert complete(base / "out")
     rng = np.random.default_rng(int(os.environ.get("NNTOOLBOX_SIGINT_SEED", "0")))
-    demo = Demo(base, krk, 100_000, cache)
+    demo = Demo(base, krk, 100_000)
+    usual = dict(demo.env)
     outcomes: collections.Counter = collections.Counter()
     bad = []
     for i in range(TRIES):
@@ -137,7 +138,7 @@ def test_ctrl_c_at_many_points(tmp_path, capsys):
         if fresh:
             demo.env["NUMBA_CACHE_DIR"] = str(tmp_path / f"fresh-cache-{i}")
         outcome, detail = one_try(demo, mode, rng)
-        demo.env["NUMBA_CACHE_DIR"] = str(cache)
+        demo.env = dict(usual)
         key = f"{mode}{' (compiling)' if fresh else ''}: {outcome}"
         outcomes[key] += 1
         if outcome.startswith("bad"):
