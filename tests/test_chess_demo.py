@@ -32,8 +32,9 @@ def test_binary_run_writes_outputs_and_summary(tmp_path, krk_path, capsys):
     assert code == 0
     out = tmp_path / "out"
     for name in ("cost.png", "val_accuracy.png", "confusion.png", "history.csv", "best_network.npz",
-                 "best_network.mat"):
+                 "best_network.mat", "roc.png"):
         assert (out / name).stat().st_size > 0, name
+    assert 0.5 < summary["auc"] <= 1  # ROC AUC of the 'win' output on the test set
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["epoch", "cost", "total_cost", "val_cost", "val_accuracy", "seconds"]
     assert history["epoch"].tolist() == [1, 2, 3]

@@ -70,6 +70,8 @@ def test_nn_demo_writes_everything(npz_data, tmp_path, capsys):
     net = nn_load(out / "best_network.mat")
     assert net.size.tolist() == [784, 400, 169, 49, 10] and net.optimization_method == "Adam"
     assert pd.read_csv(out / "confusion.csv", index_col=0).to_numpy().sum() == 100
+    per_class = pd.read_csv(out / "per_class.csv", index_col=0)
+    assert list(per_class.columns[:4]) == ["precision", "recall", "f1", "support"] and per_class["support"].sum() == 100
 
 
 def test_nn_demo_splits_a_test_only_data_set(t10k_dir, tmp_path, capsys):
@@ -152,6 +154,25 @@ def test_autoencoder_demo_compares_both_runs(npz_data, tmp_path, capsys):
     assert "pretrained" in text and "random init" in text and "test_accuracy" in text
     for name in ("comparison.png", "pretrained_history.csv", "random_history.csv", "pretrained_network.mat"):
         assert (out / name).is_file(), name
+
+
+def test_autoencoder_demo_course_configuration(npz_data, tmp_path):
+    out = tmp_path / "ae_course"
+    args = ["--data", str(npz_data), "--out", str(out), "--sizes", "784,16,10", *FAST]
+    assert autoencoder_demo.main(args) == 0  # default --config course (test_for_autoencoder.m)
+    for prefix in ("pretrained", "random"):
+        nn = nn_load(out / f"{prefix}_network.npz")
+        assert (nn.optimization_method, nn.objective_function, nn.active_function, nn.batch_normalization,
+                nn.learning_rate) == ("normal", "MSE", "sigmoid", 0, 1.0)  # autoencoder_adjust.m's lr 1.0
+    assert autoencoder_demo.main([*args, "--config", "test_for_NN", "--out", str(tmp_path / "ae_nn")]) == 0
+    nn = nn_load(tmp_path / "ae_nn" / "pretrained_network.npz")
+    assert (nn.optimization_method, nn.objective_function, nn.learning_rate) == ("Adam", "Cross Entropy", 0.01)
+
+
+def test_near_chance_hint_points_to_textbook():
+    assert "--textbook" in mnist.near_chance_hint(0.11, 10, textbook=False)
+    assert mnist.near_chance_hint(0.11, 10, textbook=True) is None
+    assert mnist.near_chance_hint(0.9, 10, textbook=False) is None
 
 
 def test_scripts_show_help(capsys):

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
+from ..io import atomic_write
 from ..kernels import interrupt_safe, njit
 
 __all__ = [
@@ -340,14 +340,8 @@ def write_krk(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = df.loc[:, list(COLUMNS)].to_csv(header=False, index=False, lineterminator="\n")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="ascii", newline="") as fh:
+        fh.write(text)
     return path
 
 

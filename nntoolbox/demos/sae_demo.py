@@ -51,7 +51,8 @@ def run(args: argparse.Namespace, folder: RunFolder) -> int:
         print(message)
     best = result.nn
     shown = data.test_x[:10]
-    paths = [plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)"),
+    plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)")
+    paths = [out / "weights.png",
              plotting.plot_reconstructions(shown, nn_predict(best, shown), out / "reconstructions.png")]
     paths += write_history(result, out) + save_network(best, out, "sae")
     test_mse = float(np.mean((nn_predict(best, data.test_x) - data.test_x) ** 2))
