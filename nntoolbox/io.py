@@ -15,6 +15,7 @@ one) and transient fields (``a``, ``theta``, gradients).
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -205,11 +206,14 @@ def _umask() -> int:
 def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and rename it over ``path`` when the
     block ends without error, so readers (and a resumed run) never see a
-    half-written file; on error the temporary file is removed."""
+    half-written file; on error the temporary file is removed, and temporary files that killed
+    writers (``kill -9``) left beside ``path`` are removed by the next write to it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # the temporary file is in the same directory, so os.replace is an atomic rename
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _remove_stale_temps(path)
+    # the temporary file is in the same directory, so os.replace is an atomic rename; its name holds
+    # the pid, so that a later write can tell a killed writer's leftover from a running one's file
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual permissions
         with os.fdopen(fd, mode, **open_kwargs) as f:
@@ -229,12 +233,31 @@ def _write_npz(f: Any, fields: dict[str, Any]) -> None:
     np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells, **inputs)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no such call (Windows): assume alive
+        return True
+    return True
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete ``.<name>.<pid>.<random>.tmp`` files that writers killed mid-write left next to ``path``."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-len(".tmp")].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def nn_save(nn: Network, path: str | Path) -> Path:
     """Save to ``.npz`` or ``.mat`` (chosen by the extension); returns the path.
 
     The ``.mat`` holds the struct ``nn`` that MATLAB's ``load`` gives back.
     The file is written to a temporary name and renamed, so an interrupted
-    save never leaves a half-written file in place of a previous one.
+    save never leaves a half-written file in place of a previous one; temporary
+    files of saves that were killed are removed by the next save to that path.
     """
     path = Path(path)
     suffix = path.suffix.lower()

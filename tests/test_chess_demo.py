@@ -124,9 +124,10 @@ def test_bad_flags_exit_with_usage_error(flags, capsys):
     assert "error" in capsys.readouterr().err
 
 
-def test_missing_data_file_is_reported(tmp_path):
-    with pytest.raises(SystemExit, match="cannot load the KRK data"):
-        chess.main(["--data", str(tmp_path / "nope.data"), "--out", str(tmp_path / "out"), "--no-progress"])
+def test_missing_data_file_is_reported(tmp_path, capsys):
+    assert chess.main(["--data", str(tmp_path / "nope.data"), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot load the KRK data (--data)" in err and "nope.data" in err and len(err.splitlines()) == 1
 
 
 def test_batch_larger_than_training_set_is_reported(tmp_path, krk_path):

@@ -26,9 +26,10 @@ import pandas as pd
 
 from .. import plotting
 from ..stack import sae_stack_pretrain
-from .common import (TrainResult, add_option_arg, classification_outputs, mnist_parser, open_mnist_demo,
-                     option_flags, positive_int, save_network, stop_message, train_best_on_validation, write_history)
 from ..create import nn_create
+from .common import (RunFolder, TrainResult, add_option_arg, classification_outputs, demo_main, mnist_parser,
+                     open_mnist_demo, option_flags, positive_int, save_network, stop_message,
+                     train_best_on_validation, write_history)
 from .mnist import COURSE_LEARNING_RATE, COURSE_SIZES, add_network_args, network_options
 
 NAME = "test_for_autoencoder"
@@ -77,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.sizes[0] != 784 or args.sizes[-1] != 10:
         raise SystemExit(f"--sizes must start with 784 (pixels) and end with 10 (digits); got {args.sizes}")
+    return demo_main(NAME, args, run)
+
+
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
     sae_option = option_flags(args.sae_option, "--sae-option")
     if args.config == "course":  # nn_create's defaults (lr 1.5 while pretraining); fine-tuning at lr 1.0
         options = {"textbook": args.textbook, **option_flags(args.option)}
@@ -86,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.learning_rate = COURSE_LEARNING_RATE
         options = network_options(args, 0 if args.no_batch_normalization else 1)
         fine_tune_rate = options["learning_rate"]
-    data, out = open_mnist_demo(args, NAME)
+    data, out = open_mnist_demo(args, NAME), folder.path
     option = {"batch_size": args.batch_size}
     progress = not args.no_progress
 
@@ -97,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                         progress=progress, seed=args.seed, **options)
     except KeyboardInterrupt:
         print("Interrupted during pretraining: nothing to compare.")
-        return 130
+        return 130  # nothing committed: the previous results stay
     pretrain_seconds = time.perf_counter() - start
     # the course's autoencoder_adjust: the pretrained network's learning rate is set for fine-tuning
     runs = {"pretrained": pretrained,
@@ -132,5 +137,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("test accuracy is near chance: the course's configuration (plain SGD, MSE, sigmoid) learns slowly "
               "on a few thousand images (autoencoder_adjust.m fine-tunes for 2,000 epochs on 60,000); "
               "try more --epochs/--pretrain-epochs or --config test_for_NN --textbook.")
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    paths.append(folder.commit({"pretrain_seconds": pretrain_seconds, "runs": rows}))
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 0

@@ -16,7 +16,6 @@ sixteen); ``--preset depth-best`` is the tuned configuration for it.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -31,9 +30,9 @@ from ..options import NAMES
 from ..plotting import plot_roc
 from ..preprocessing import fit_input_normalization
 from ..train import ENGINES
-from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
-                     positive_int, prepare_out_dir, save_network, stop_message, train_best_on_validation,
-                     write_history)
+from .common import (DemoError, RunFolder, Split, TrainResult, add_debug_arg, add_option_arg,
+                     classification_outputs, demo_main, fraction, option_flags, positive_int, save_network,
+                     stop_message, train_best_on_validation, write_history)
 
 NAME = "nn_testChess"
 DEFAULT_EPOCHS = 10000  # as the course; about 50 s here (4.6 ms per epoch)
@@ -101,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=f"results/{NAME}", metavar="DIR",
                         help=f"output directory (default results/{NAME})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
+    return add_debug_arg(parser)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -172,17 +171,17 @@ def add_total_cost(result: TrainResult) -> None:
 
 
 # -------------------------------------------------------------------- main
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
     path = Path(args.data) if args.data else ensure_krk_file()
     try:
         data = load_krk(path, task=args.task)
     except (FileNotFoundError, ValueError) as e:
-        raise SystemExit(f"{NAME}: cannot load the KRK data: {e}") from None
+        raise DemoError(f"cannot load the KRK data (--data): {e}") from None
     split = split_course(data, *args.split, np.random.default_rng(args.seed))
     problem = check_split(split, args.batch_size)
     if problem:
         raise SystemExit(f"{NAME}: {problem}")
-    out = prepare_out_dir(args.out)
+    out = folder.path
     n_out = data.Y.shape[1]
     print(f"{NAME}: KRK {args.task} task ({n_out} classes) from {path}: {len(data.X)} positions, "
           f"{len(split.train_x)} train / {len(split.val_x)} validation / {len(split.test_x)} test (seed {args.seed})")
@@ -217,27 +216,21 @@ def run(args: argparse.Namespace) -> int:
                                                  "textbook", "batch_size", "engine", "seed", "split")}
         | {"options": dict(args.option)},
     }
-    paths.append(out / "summary.json")
-    paths[-1].write_text(json.dumps(summary, indent=2) + "\n")
+    paths.append(folder.commit(summary))
     per_epoch = f", {1000 * result.seconds / result.epochs_done:.1f} ms/epoch" if result.epochs_done else ""
     print(f"best validation accuracy {result.best_score:.4f} at epoch {result.best_epoch} "
           f"of {result.epochs_done} ({len(split.val_x)} positions)")
     print(f"test accuracy {accuracy:.4f} on {len(split.test_x)} positions "
           f"({round((1 - accuracy) * len(split.test_x))} wrong), AUC {evaluation.auc:.4f}")
     print(f"time {result.seconds:.1f} s{per_epoch}")
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 1 if result.diverged else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point ``nn-testchess``; returns the exit status
-    (0; 1 when training diverged; 130 when interrupted outside training)."""
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except KeyboardInterrupt:  # Ctrl-C during training is handled there; elsewhere just stop
-        print(f"\n{NAME}: interrupted")
-        return 130
+    """Console entry point ``nn-testchess``; returns the exit status (0; 1 when training
+    diverged; 2 for a problem with a file or setting; 130 when interrupted outside training)."""
+    return demo_main(NAME, parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ from typing import Any, Sequence
 from ..create import nn_create
 from ..metrics import evaluate
 from ..network import Network
-from .common import (add_option_arg, classification_outputs, mnist_parser, open_mnist_demo, option_flags,
-                     save_network, stop_message, train_best_on_validation, write_history)
+from .common import (RunFolder, add_option_arg, classification_outputs, demo_main, mnist_parser, open_mnist_demo,
+                     option_flags, save_network, stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_NN"
 COURSE_SIZES = (784, 400, 169, 49, 10)
@@ -72,8 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    data, out = open_mnist_demo(args, NAME)
+    return demo_main(NAME, build_parser().parse_args(argv), run)
+
+
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
+    data, out = open_mnist_demo(args, NAME), folder.path
     options = network_options(args)
     nn = course_network(seed=args.seed, **options)
     result = train_best_on_validation(nn, {"batch_size": args.batch_size}, data.train_x, data.train_y,
@@ -94,5 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     hint = near_chance_hint(accuracy, data.test_y.shape[1], bool(options["textbook"]))
     if hint:
         print(hint)
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    paths.append(folder.commit({"best_epoch": result.best_epoch, "best_val_accuracy": result.best_score,
+                                "epochs_done": result.epochs_done, "test_accuracy": accuracy,
+                                "interrupted": result.interrupted, "diverged": result.diverged}))
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 0
