@@ -1,7 +1,6 @@
 """Start a demo from scripts/: a Ctrl-C while the libraries load (numpy, numba, ... take a second or
 two) ends with one line, once they have loaded; see nntoolbox.demos.common.demo_main for the rest."""
 import importlib
-import os
 import signal
 import sys
 from pathlib import Path
@@ -10,9 +9,6 @@ from pathlib import Path
 def run(module: str) -> int:
     """Import ``module`` and return its ``main()``'s exit status; 130 on Ctrl-C before ``main`` handles it."""
     name = Path(sys.argv[0]).stem
-    # Before numpy loads: mini-batch training is faster on one BLAS thread (MNIST epoch
-    # 0.5 s vs 1.7-20 s with threaded OpenBLAS on a busy 2-core machine); set it yourself to override.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Ctrl-C is held while the libraries load: a KeyboardInterrupt raised inside some import is not
     # always let through (about 1 try in 25 under load, the run then went on as if never interrupted)
     received = []
