@@ -34,7 +34,7 @@ import numpy as np
 from numba import types
 from scipy.special import expit
 
-from .kernels import FirstClass
+from .kernels import CACHE, FirstClass
 from .options import NAMES
 
 Array = np.ndarray
@@ -200,8 +200,8 @@ def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule
 
 def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
     sig_f, sig_df = block_signatures(dtype)
-    return (numba.cfunc(sig_f, cache=True, error_model="numpy")(_softmax_columns),
-            numba.cfunc(sig_df, cache=True)(_no_derivative))
+    return (numba.cfunc(sig_f, cache=CACHE, error_model="numpy")(_softmax_columns),
+            numba.cfunc(sig_df, cache=CACHE)(_no_derivative))
 
 
 # ------------------------------------------------------------------------------ built-ins

@@ -8,7 +8,8 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .kernels import njit
-from .network import Network
+from .network import PARAM_GROUPS, Network
+from .preprocessing import apply_input_normalization
 
 # Tolerance of "each target row sums to 1" for cross entropy (float32 data rounds).
 _ROW_SUM_TOL = 1e-4
@@ -56,13 +57,16 @@ def _label_vector_hint(y: Any, n_out: int, m: int, y_name: str) -> str | None:
 
 def check_xy(nn: Network, x: Any, y: Any | None, what: str = "x",
              y_name: str = "y", min_rows: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate inputs (and targets) against the network's layer sizes."""
+    """Validate inputs (and targets) against the network's layer sizes; the inputs come back as the
+    network sees them (normalised with ``nn.input_mean``/``nn.input_std`` when it carries them)."""
     dt = np.dtype(nn["dtype"])
     n_in, n_out = nn.sizes[0], nn.sizes[-1]
     x = as_matrix(x, what, dt, min_rows)
     if x.shape[1] != n_in:
         hint = " (pass samples as rows, as the course does)" if x.shape[0] == n_in else ""
         raise ValueError(f"{what} has {x.shape[1]} columns but the network has {n_in} inputs{hint}")
+    # a network carrying input normalisation (nn.input_mean/input_std) takes raw rows in every function
+    x = apply_input_normalization(nn, x)
     if y is None:
         return x, None
     hint = _label_vector_hint(y, n_out, x.shape[0], y_name)
@@ -104,6 +108,16 @@ def check_trainable(nn: Network, batch: int, what: str) -> None:
             raise ValueError(f"the sparse autoencoder's KL penalty needs hidden activations in (0, 1) (e.g. "
                              f"'sigmoid'); {nn['active_function']!r} ranges over [{lo}, {hi}] (set nn.encoder = 0 "
                              "for a plain autoencoder)")
+
+
+def check_finite_parameters(nn: Network) -> None:
+    """Training cannot start from NaN/inf parameters (e.g. after an overflowing nn_applygradient)."""
+    buf = nn._buf
+    if not np.all(np.isfinite(buf.params)):
+        k, g, _, _, _ = next(row for row in buf.layout
+                             if not np.all(np.isfinite(buf.params[row[2]:row[2] + row[3] * row[4]])))
+        raise ValueError(f"nn.{PARAM_GROUPS[g]}[{k}] contains NaN or inf: training cannot start from it "
+                         "(set it to finite values, or start again from nn_create)")
 
 
 def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ import numpy as np
 
 from .batchnorm import init_batchnorm
 from .edits import check_cross_entropy_outputs, warn_ignored_dropout
+from .memory import check_create
 from .network import Buffers, Network, _readonly
 from .optimizers import OPTIMIZERS, init_optimizer_state
 from .options import parse_options
@@ -67,6 +68,7 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
     dtype = np.dtype(opts.pop("dtype"))
     fields = dict(size=_readonly(np.array(sizes, dtype=float)), depth=len(sizes), **opts,
                   cost=_readonly(np.zeros(0)), encoder=0, grad_squared=0.0, r=0.0, dtype=dtype.name)
+    check_create(sizes, opts, dtype)  # MemoryError before allocating what cannot fit
     buf = Buffers.allocate(sizes, bool(opts["batch_normalization"]), opts["bn_mode"] == "standard",
                            OPTIMIZERS[opts["optimization_method"]].slots, dtype)
     nn = Network._from_parts(fields, buf, rng, 0, given)

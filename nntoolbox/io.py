@@ -7,21 +7,25 @@ names and 1xL cell arrays for ``W``, ``b`` ..., so the course's MATLAB code can
 
 Saved: the weights, batch-norm statistics, optimizer state (``vW``, ``rW``,
 ``sW`` ...), ``AdamTime``, ``vecNum``, the cost history, every ``nn_create``
-option and the dropout mask counter, so a loaded network trains on exactly as
+option, the dropout mask counter and the input z-score ``input_mean``/``input_std``
+(1 x inputs rows, when the network carries them), so a loaded network trains on exactly as
 the original would given the same batch order (``option['order']``).  Not
 saved: the batch-shuffling random generator (a loaded network gets a fresh
 one) and transient fields (``a``, ``theta``, gradients).
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
+import tempfile
 import warnings
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import scipy.io
@@ -30,6 +34,7 @@ from .create import nn_create
 from .network import PARAM_GROUPS, Network
 from .optimizers import OPTIMIZERS
 from .options import OPTIONS
+from .preprocessing import INPUT_FIELDS, set_input_normalization
 
 def _option_fields() -> tuple[str, ...]:
     """``nn_create`` options stored as struct fields: course ones, quirk switches, dtype, and every
@@ -151,6 +156,8 @@ def from_matlab_struct(s: Any) -> Network:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not 0 <= v < 2 ** 64:
                 raise ValueError(f"field {field} must be a non-negative integer; got {v!r}")
             setattr(nn, attr, int(v))
+    if any(f in s for f in INPUT_FIELDS):  # input z-score (nntoolbox.preprocessing): both or neither
+        nn = set_input_normalization(nn, *(s.get(f) for f in INPUT_FIELDS))
     return nn
 
 
@@ -184,16 +191,64 @@ def to_matlab_struct(nn: Network) -> dict[str, Any]:
     for field, attr in _INT_FIELDS.items():
         out[field] = np.int64(getattr(nn, attr))  # int64: a float would round the 63-bit seed
     out["cost"] = np.asarray(nn["cost"], dtype=float).ravel()[None, :]
+    out.update({f: np.asarray(nn[f], dtype=float).reshape(1, -1) for f in INPUT_FIELDS if f in nn})
     return out
 
 
 # ---------------------------------------------------------------- file formats
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_write(path: str | Path, mode: str = "w", **open_kwargs: Any) -> Iterator[IO]:
+    """Open a temporary file beside ``path`` and rename it over ``path`` when the
+    block ends without error, so readers (and a resumed run) never see a
+    half-written file; on error the temporary file is removed, and temporary files that killed
+    writers (``kill -9``) left beside ``path`` are removed by the next write to it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(path)
+    # the temporary file is in the same directory, so os.replace is an atomic rename; its name holds
+    # the pid, so that a later write can tell a killed writer's leftover from a running one's file
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a saved file gets the usual permissions
+        with os.fdopen(fd, mode, **open_kwargs) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _write_npz(f: Any, fields: dict[str, Any]) -> None:
     meta = {k: (v.item() if isinstance(v, np.generic) else v)
             for k, v in fields.items() if not isinstance(v, np.ndarray)}
     meta["nntoolbox_format"] = _NPZ_FORMAT
     cells = {f"{k}__{i}": a for k in _cell_fields() if k in fields for i, a in enumerate(fields[k][0])}
-    np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells)
+    inputs = {k: fields[k] for k in INPUT_FIELDS if k in fields}
+    np.savez_compressed(f, __meta__=json.dumps(meta), size=fields["size"], cost=fields["cost"], **cells, **inputs)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # another user's process, or no such call (Windows): assume alive
+        return True
+    return True
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Delete ``.<name>.<pid>.<random>.tmp`` files that writers killed mid-write left next to ``path``."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:-len(".tmp")].split(".")[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
 
 
 def nn_save(nn: Network, path: str | Path) -> Path:
@@ -201,24 +256,19 @@ def nn_save(nn: Network, path: str | Path) -> Path:
 
     The ``.mat`` holds the struct ``nn`` that MATLAB's ``load`` gives back.
     The file is written to a temporary name and renamed, so an interrupted
-    save never leaves a half-written file in place of a previous one.
+    save never leaves a half-written file in place of a previous one; temporary
+    files of saves that were killed are removed by the next save to that path.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".mat", ".npz"):
         raise ValueError(f"nn_save: unknown extension {path.suffix!r}; use .npz or .mat")
     fields = to_matlab_struct(nn)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # same directory: os.replace is atomic
-    try:
-        with open(tmp, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
-            if suffix == ".mat":
-                scipy.io.savemat(f, {"nn": fields}, do_compression=True)
-            else:
-                _write_npz(f, fields)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path, "wb") as f:  # a file object: numpy would append '.npz' to 'x.NPZ'
+        if suffix == ".mat":
+            scipy.io.savemat(f, {"nn": fields}, do_compression=True)
+        else:
+            _write_npz(f, fields)
     return path
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .kernels import CACHE
 from .optimizers import register_optimizer
 from .options import number_option
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=CACHE)  # CACHE: False where no directory is writable (see kernels)
 def momentum_lookahead(p, state, hyper, out):
     """theta~ = theta + alpha*v (hyper[1] = alpha)."""
     alpha, v = hyper[1], state[0]
@@ -23,7 +24,7 @@ def momentum_lookahead(p, state, hyper, out):
         out[i] = p[i] + alpha * v[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=CACHE)
 def nesterov_update(p, g, state, hyper, t):  # noqa: ARG001 - no step count needed
     """v = alpha*v - lr*g; theta += v (g taken at theta~)."""
     lr, alpha, v = hyper[0], hyper[1], state[0]
@@ -32,7 +33,7 @@ def nesterov_update(p, g, state, hyper, t):  # noqa: ARG001 - no step count need
         p[i] = p[i] + v[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=CACHE)
 def rmsprop_nesterov_update(p, g, state, hyper, t):  # noqa: ARG001
     """r = rho*r + (1-rho)*g^2; v = alpha*v - lr*g/sqrt(delta + r); theta += v."""
     lr, alpha, rho, delta = hyper[0], hyper[1], hyper[2], hyper[3]

@@ -278,8 +278,9 @@ class Network(MutableMapping):
     def __setstate__(self, state: dict) -> None:
         layout, params, grads, st, stats, slots, sig = state["buf"]
         self._fields, self._rng_state, self._given = state["fields"], state["rng"], state["given"]
-        self._buf = Buffers(_readonly(np.array(layout)), np.ascontiguousarray(params), np.ascontiguousarray(grads),
-                            np.ascontiguousarray(st), None if stats is None else np.ascontiguousarray(stats),
+        # np.array copies: joblib.load(mmap_mode='r') and joblib's worker memmaps hand back read-only arrays
+        self._buf = Buffers(_readonly(np.array(layout)), np.array(params, order="C"), np.array(grads, order="C"),
+                            np.array(st, order="C"), None if stats is None else np.array(stats, order="C"),
                             tuple(slots), tuple(sig))
         self._dropout_seed, self._dropout_step = state["dropout"]
         self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}

@@ -42,6 +42,7 @@ import numpy as np
 from numba import types
 
 from . import activations as _activations  # noqa: F401 - registers the activations nn_create checks against
+from .interrupts import sigint_deferred
 from .kernels import FirstClass, optim
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
@@ -267,7 +268,8 @@ def step_time(nn: Network) -> float:
 def apply_step(nn: Network) -> None:
     """One optimizer step in place from the gradients in the buffers (the stepwise engine's update)."""
     buf, entry = nn.checked_buffers(), OPTIMIZERS[nn["optimization_method"]]
-    entry.update(buf.params, buf.grads, buf.state, entry.hyper_values(nn), step_time(nn))
+    with sigint_deferred():  # the first call loads or compiles the kernel: see interrupts.sigint_deferred
+        entry.update(buf.params, buf.grads, buf.state, entry.hyper_values(nn), step_time(nn))
 
 
 @contextmanager
@@ -280,7 +282,8 @@ def at_lookahead(nn: Network) -> Iterator[None]:
         return
     buf = nn.checked_buffers()
     theta = buf.params.copy()
-    entry.lookahead(theta, buf.state, entry.hyper_values(nn), buf.params)
+    with sigint_deferred():
+        entry.lookahead(theta, buf.state, entry.hyper_values(nn), buf.params)
     try:
         yield
     finally:

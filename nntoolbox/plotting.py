@@ -3,7 +3,8 @@
 Uses ``matplotlib.figure.Figure`` with the Agg canvas rather than pyplot, so
 nothing needs a display, the global backend is never switched, and no figure
 lingers in pyplot's registry (each figure is dropped once saved). Every
-``plot_*`` function returns the path it wrote.
+``plot_*`` function returns the path it wrote; ``visualize`` (the course's
+function) returns its Figure and uses pyplot only to show a window.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 __all__ = [
     "weight_mosaic",
     "visualize",
+    "display_available",
     "plot_cost",
     "plot_accuracy",
     "confusion_matrix",
@@ -27,6 +29,11 @@ __all__ = [
     "plot_digits",
     "plot_misclassified",
     "plot_reconstructions",
+    "plot_roc",
+    "plot_precision_recall",
+    "plot_sweep_curves",
+    "plot_sweep_and_roc",
+    "plot_summary_bars",
 ]
 
 PathLike = str | Path
@@ -39,11 +46,12 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _save(fig: Figure, path: PathLike, dpi: float) -> Path:
+def _save(fig: Figure, path: PathLike, dpi: float, keep: bool = False) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, format="png")  # format forced: PNG even without a .png suffix
-    fig.clear()  # release artists now rather than at garbage collection
+    if not keep:
+        fig.clear()  # release artists now rather than at garbage collection
     return path
 
 
@@ -86,24 +94,55 @@ def _labels_1d(y, name: str) -> np.ndarray:
 
 
 # ---------------------------------------------------------- weight mosaic
+LAYOUTS = ("auto", "rows", "columns")
+
+
+def _unit_rows(W: np.ndarray, tile_shape: tuple[int, int] | None, layout: str) -> np.ndarray:
+    """``W`` with one hidden unit per row, whichever orientation it came in.
+
+    ``'rows'``: nntoolbox's ``nn.W[0]`` (hidden x visible); ``'columns'``: the
+    course's ``visualize(nn.W{1}')`` (visible x hidden).  ``'auto'``: the axis
+    whose length is a tile's pixel count (``tile_shape``, else a square number)
+    holds the pixels; when both axes could, the longer one does (an encoder has
+    more inputs than units: every course network), and a square W is refused.
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(map(repr, LAYOUTS))}; got {layout!r}")
+    if layout != "auto":
+        return W if layout == "rows" else W.T
+    pixels = None if tile_shape is None else tile_shape[0] * tile_shape[1]
+    fits = [n == pixels if pixels is not None else math.isqrt(n) ** 2 == n for n in W.shape]
+    if fits[0] and fits[1]:
+        if W.shape[0] == W.shape[1]:
+            raise ValueError(f"W is square ({W.shape[0]} x {W.shape[1]}): say which axis holds the units, "
+                             "layout='rows' (nntoolbox's nn.W[0]) or layout='columns' (the course's nn.W{1}')")
+        return W if W.shape[1] > W.shape[0] else W.T
+    return W.T if fits[0] else W  # neither fits: the row form's error below names the problem
+
+
 def weight_mosaic(
     W,
     tile_shape: tuple[int, int] | None = None,
     *,
-    per_tile: bool = True,
+    layout: str = "auto",
+    per_tile: bool = False,
     border: int = 1,
     border_value: float = 1.0,
 ) -> np.ndarray:
-    """Tile the rows of ``W`` into one gray image (MATLAB: the array built by ``visualize.m``).
+    """Tile the hidden units' weights into one gray image (MATLAB: the array ``r = visualize(X)`` returns).
 
     Parameters
     ----------
-    W : (hidden, visible) weights, as ``nn.W{1}`` / ``nn.W[0]``; each row (one
-        hidden unit) becomes a tile.
+    W : the weights of one layer: ``nn.W[0]`` (hidden x visible, one unit per
+        row) or, as the course passes them, ``nn.W[0].T`` (MATLAB ``nn.W{1}'``,
+        one unit per column); ``layout`` says which (default: detected, see below).
     tile_shape : (height, width) of a tile; default: square side sqrt(visible).
-        Rows are reshaped row-major, which equals MATLAB's ``reshape(w, s, s)'``.
-    per_tile : rescale each tile to its own [min, max] -> [0, 1] (constant
-        tiles -> 0.5); False uses one global min/max for all tiles.
+        Units are reshaped row-major, which equals MATLAB's ``reshape(w, s, s)'``.
+    layout : ``'auto'`` (the axis whose length is a tile's pixel count holds the
+        pixels; if both could, the longer one; a square W is refused), ``'rows'``
+        or ``'columns'``.
+    per_tile : False (default, as ``visualize.m``): one global min/max for all
+        tiles; True rescales each tile to its own [min, max] (constant tiles -> 0.5).
     border, border_value : separator width in pixels between tiles, and its value.
 
     Returns
@@ -113,8 +152,9 @@ def weight_mosaic(
     ``rows = ceil(sqrt(hidden))`` and ``cols = ceil(hidden / rows)``.
     """
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
-    if W.ndim != 2 or W.shape[0] == 0:
+    if W.ndim != 2 or W.size == 0:
         raise ValueError(f"W must be a non-empty (hidden, visible) matrix, got shape {W.shape}")
+    W = _unit_rows(W, tile_shape, layout)
     n, visible = W.shape
     if tile_shape is None:
         side = _square_side(visible, "weight_mosaic")
@@ -136,29 +176,54 @@ def weight_mosaic(
     return out
 
 
+def display_available() -> bool:
+    """True when pyplot can show a figure: a window backend, or a notebook's inline backend
+    (not Agg, PDF, ... as on a headless machine or in CI)."""
+    import matplotlib  # noqa: PLC0415
+    from matplotlib.backends import BackendFilter, backend_registry  # noqa: PLC0415
+    return matplotlib.get_backend().lower() not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
+
+
 def visualize(
     W,
-    path: PathLike,
+    path: PathLike | None = None,
     tile_shape: tuple[int, int] | None = None,
     *,
-    per_tile: bool = True,
+    layout: str = "auto",
+    per_tile: bool = False,
     title: str | None = None,
     dpi: float = 100,
-) -> Path:
-    """Save the rows of ``W`` as a mosaic of gray tiles (MATLAB: ``visualize(nn.W{1}')``).
+    show: bool | None = None,
+) -> Figure:
+    """The course's ``visualize(nn.W{1}')``: one gray tile per hidden unit; returns the Figure.
 
-    Typical use: the first-layer weights of a sparse autoencoder on MNIST
-    (hidden x 784), each hidden unit's 28x28 "feature". See ``weight_mosaic``.
+    Accepts ``nn.W[0]`` or the course's transposed ``nn.W[0].T`` (see
+    :func:`weight_mosaic` for ``layout``, ``tile_shape`` and the default global
+    gray scale of ``visualize.m``).  Saves a PNG when ``path`` is given; shows
+    it (a window, or inline in a notebook) when ``show`` is True, or by default
+    when no ``path`` is given and a display is available (:func:`display_available`).
+    (MATLAB's ``r = visualize(X)`` image array is :func:`weight_mosaic`.)
     """
-    mosaic = weight_mosaic(W, tile_shape, per_tile=per_tile)
+    mosaic = weight_mosaic(W, tile_shape, layout=layout, per_tile=per_tile)
+    if show is None:
+        show = path is None and display_available()
     height = 6.0 * mosaic.shape[0] / mosaic.shape[1]
-    fig = _figure(6.0, height + (0.4 if title else 0.0))
+    size = (6.0, height + (0.4 if title else 0.0))
+    if show:
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - only for a window; files need no pyplot
+        fig = plt.figure(figsize=size)
+    else:
+        fig = _figure(*size)
     ax = fig.add_axes((0, 0, 1, height / fig.get_figheight()))
     ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
     ax.set_axis_off()
     if title:
         fig.suptitle(title)
-    return _save(fig, path, dpi)
+    if path is not None:
+        _save(fig, path, dpi, keep=True)
+    if show:
+        plt.show()
+    return fig
 
 
 # ----------------------------------------------------------------- curves
@@ -396,5 +461,124 @@ def plot_reconstructions(
             ax.set_xticks([])
             ax.set_yticks([])
         axes[row, 0].set_ylabel(name, fontsize=9)  # ylabel survives where set_axis_off would hide it
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+# ------------------------------------------------- ROC and precision-recall
+def _curve_sets(evaluations: Any) -> dict[str, Any]:
+    """One evaluation (``nntoolbox.metrics.Evaluation``) or ``{label: evaluation}``."""
+    if isinstance(evaluations, Mapping):
+        return dict(evaluations)
+    return {"": evaluations}
+
+
+def _draw_curve_sets(ax: Any, evaluations: Any, frame: str, score: str) -> None:
+    """ROC (``frame='roc'``) or precision-recall (``'pr'``) curves; the legend gives each curve's
+    score (``'auc'`` or ``'average_precision'``): the overall one for a single curve, else per class."""
+    x, y = ("fpr", "tpr") if frame == "roc" else ("recall", "precision")
+    short = "AUC" if score == "auc" else "AP"
+    for label, ev in _curve_sets(evaluations).items():
+        points = getattr(ev, frame)
+        classes = list(points["class"].unique())
+        for cls in classes:
+            curve = points[points["class"] == cls]
+            value = ev.per_class.loc[cls, score] if len(classes) > 1 else getattr(ev, score)
+            name = " ".join(str(p) for p in (label, cls if len(classes) > 1 else "") if p != "")
+            ax.plot(curve[x], curve[y], label=f"{name} ({short} {value:.3f})" if name else f"{short} {value:.3f}",
+                    drawstyle="steps-post" if frame == "pr" else "default")
+    if frame == "roc":
+        ax.plot([0, 1], [0, 1], ":", color="gray", lw=1)
+    ax.set(xlim=(-0.01, 1.01), ylim=(-0.01, 1.01), aspect="equal",
+           xlabel="false positive rate" if frame == "roc" else "recall",
+           ylabel="true positive rate" if frame == "roc" else "precision")
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, title: str | None,
+                     dpi: float) -> Path:
+    fig = _figure(5.6, 5.0)
+    ax = fig.add_subplot()
+    _draw_curve_sets(ax, evaluations, frame, score)
+    ax.set_title(title or "")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_roc(evaluations: Any, path: PathLike, *, title: str | None = "ROC curve", dpi: float = 100) -> Path:
+    """ROC curve(s) with their AUC in the legend: one ``nntoolbox.metrics.Evaluation``
+    or ``{label: evaluation}`` for several networks on one figure (more than two
+    classes: one one-vs-rest curve per class)."""
+    return _plot_curve_sets(evaluations, path, "roc", "auc", title, dpi)
+
+
+def plot_precision_recall(evaluations: Any, path: PathLike, *, title: str | None = "Precision-recall curve",
+                          dpi: float = 100) -> Path:
+    """Precision-recall curve(s) with the average precision in the legend; arguments as :func:`plot_roc`."""
+    return _plot_curve_sets(evaluations, path, "pr", "average_precision", title, dpi)
+
+
+# ------------------------------------------------------------ sweeps
+def _draw_sweep(ax: Any, runs: pd.DataFrame, column: str, by: str) -> None:
+    missing = {by, "epoch", column} - set(runs.columns)
+    if missing:
+        raise ValueError(f"runs lacks column(s) {sorted(missing)}")
+    for name, group in runs.groupby(by, sort=False):
+        stats = group.groupby("epoch")[column].agg(["mean", "std", "count"])
+        std = stats["std"].fillna(0.0)
+        line = ax.plot(stats.index, stats["mean"], label=f"{name} (n={int(stats['count'].max())})")[0]
+        ax.fill_between(stats.index, stats["mean"] - std, stats["mean"] + std, color=line.get_color(), alpha=0.2)
+    ax.set(xlabel="epoch", ylabel=column.replace("_", " "))
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+
+
+def plot_sweep_curves(runs: pd.DataFrame, path: PathLike, column: str = "val_accuracy", *,
+                      by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """Mean of ``column`` per epoch for each configuration (``by``), with a
+    mean ± std band over the seeds (``runs``: one row per run per epoch)."""
+    fig = _figure(7.0, 4.4)
+    ax = fig.add_subplot()
+    _draw_sweep(ax, runs, column, by)
+    ax.set_title(title if title is not None else f"{column.replace('_', ' ')}: mean ± std over seeds")
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_sweep_and_roc(runs: pd.DataFrame, evaluations: Any, path: PathLike, column: str = "val_accuracy", *,
+                       by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
+    """One figure: :func:`plot_sweep_curves` on the left, :func:`plot_roc` of ``evaluations`` on the right."""
+    fig = _figure(12.5, 5.0)
+    left, right = fig.subplots(1, 2)
+    _draw_sweep(left, runs, column, by)
+    left.set_title(f"{column.replace('_', ' ')}: mean ± std over seeds")
+    _draw_curve_sets(right, evaluations, "roc", "auc")
+    right.set_title("ROC on the test set")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
+def plot_summary_bars(summary: pd.DataFrame, path: PathLike,
+                      columns: Sequence[str] = ("best_val_accuracy", "test_accuracy"), *,
+                      title: str | None = "Mean ± std over seeds", dpi: float = 100) -> Path:
+    """Bar chart of ``<column>_mean`` with ``<column>_std`` error bars per configuration
+    (``summary``: one row per configuration, index = its name)."""
+    fig = _figure(max(5.0, 1.2 * len(summary) * len(columns) + 2), 4.4)
+    ax = fig.add_subplot()
+    width = 0.8 / len(columns)
+    x = np.arange(len(summary))
+    for i, col in enumerate(columns):
+        ax.bar(x + (i - (len(columns) - 1) / 2) * width, summary[f"{col}_mean"], width,
+               yerr=summary[f"{col}_std"].fillna(0.0), capsize=3, label=col.replace("_", " "))
+    ax.set_xticks(x, [str(i) for i in summary.index], rotation=20, ha="right")
+    # start the axis just below the lowest bar's error bar, so close configurations stay distinguishable
+    low = min(((summary[f"{c}_mean"] - summary[f"{c}_std"].fillna(0.0)).min() for c in columns), default=0.0)
+    ax.set_ylim(max(0.0, low - 0.05) if np.isfinite(low) else 0.0, None)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set(title=title or "")
+    ax.legend()
     fig.tight_layout()
     return _save(fig, path, dpi)

@@ -31,7 +31,9 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     MATLAB ``nn = nn_predict(nn, x)`` returned the network with the outputs in
     ``nn.a{end}`` (units x samples); here the outputs are returned directly,
     as ``nn.a{end}'``.  Uses stored batch-norm statistics and no dropout.
-    ``engine='numpy'`` runs the plain numpy pass (same numbers).
+    ``engine='numpy'`` runs the plain numpy pass (same numbers).  A network
+    carrying ``nn.input_mean``/``nn.input_std`` (:mod:`nntoolbox.preprocessing`)
+    normalises the raw rows ``x`` first.
     """
     x, _ = check_xy(nn, x, None, min_rows=0)
     if engine not in ("fused", "numpy"):
@@ -57,7 +59,8 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     from the arg-max of ``test_y`` (MATLAB's are one-based: add 1 to compare);
     ``accuracy`` is ``1 - len(wrongs)/rows``.  Each row of ``test_y`` must name one
     class (a single largest entry, as one-hot rows do).  The returned network is a
-    copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).
+    copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).  Like
+    ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
     x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
     labels = check_class_labels(y, "test_y")

@@ -1,7 +1,8 @@
-"""The course's nn_testChess.m: ``python scripts/nn_testChess.py --help`` (same as ``nn-testchess``)."""
-import sys
+#!/usr/bin/env python
+"""Demo: the course's nn_testChess.m (same as ``nn-testchess``).
 
-from nntoolbox.demos.chess import main
+Run with --help; the logic is in nntoolbox.demos.chess."""
+from _launch import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(run("nntoolbox.demos.chess"))

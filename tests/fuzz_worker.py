@@ -52,11 +52,11 @@ def unchanged(nn, before) -> None:
             raise Broken("a call changed its argument's AdamTime")
 
 
-def healthy(nn) -> None:
+def healthy(nn, trained: bool = False) -> None:
+    """Buffers consistent; after nn_train, parameters finite (a diverging run is rolled back)."""
     nn.checked_buffers()
-    if not np.all(np.isfinite(nn._buf.params)):
-        if not nn.get("diverged"):
-            raise Broken("non-finite parameters without nn.diverged")
+    if trained and not np.all(np.isfinite(nn._buf.params)):
+        raise Broken("nn_train returned non-finite parameters")
 
 
 def layer_value(nn, field: str, k: int, kind: str):
@@ -132,7 +132,8 @@ def call(state: dict, fn: str, engine: str) -> None:
         out = nn
         nn_predict(nn, x, engine="numpy" if engine == "stepwise" else "fused")
     unchanged(nn, before)
-    healthy(out)
+    # the step functions do the course's arithmetic, overflow included (as MATLAB would)
+    healthy(out, trained=fn.startswith("train"))
     state["nn"] = out
 
 
@@ -146,8 +147,14 @@ def agree(nn) -> None:
     b = nn_train(nn, {"batch_size": 10, "order": order, "engine": "stepwise"}, x, y)
     if a.diverged or b.diverged or np.abs(a._buf.params).max() > 1e6:
         return
-    if not np.allclose(a._buf.params, b._buf.params, rtol=1e-6, atol=1e-6):
-        raise Broken(f"engines disagree by {np.abs(a._buf.params - b._buf.params).max():.3g}")
+    keep = np.ones(a._buf.params.size, bool)
+    if nn["batch_normalization"]:
+        # batch norm cancels b: its gradient is rounding noise, which adaptive steps (textbook Adam's
+        # g/sqrt(r)) blow up differently in the two engines; b does not change the training outputs
+        for _, group, off, h, w in a._buf.layout:
+            keep[off:off + h * w] &= group != 1
+    if not np.allclose(a._buf.params[keep], b._buf.params[keep], rtol=1e-6, atol=1e-6):
+        raise Broken(f"engines disagree by {np.abs(a._buf.params - b._buf.params)[keep].max():.3g}")
 
 
 def main() -> None:

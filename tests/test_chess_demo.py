@@ -32,8 +32,9 @@ def test_binary_run_writes_outputs_and_summary(tmp_path, krk_path, capsys):
     assert code == 0
     out = tmp_path / "out"
     for name in ("cost.png", "val_accuracy.png", "confusion.png", "history.csv", "best_network.npz",
-                 "best_network.mat"):
+                 "best_network.mat", "roc.png"):
         assert (out / name).stat().st_size > 0, name
+    assert 0.5 < summary["auc"] <= 1  # ROC AUC of the 'win' output on the test set
     history = pd.read_csv(out / "history.csv")
     assert list(history.columns) == ["epoch", "cost", "total_cost", "val_cost", "val_accuracy", "seconds"]
     assert history["epoch"].tolist() == [1, 2, 3]
@@ -123,9 +124,10 @@ def test_bad_flags_exit_with_usage_error(flags, capsys):
     assert "error" in capsys.readouterr().err
 
 
-def test_missing_data_file_is_reported(tmp_path):
-    with pytest.raises(SystemExit, match="cannot load the KRK data"):
-        chess.main(["--data", str(tmp_path / "nope.data"), "--out", str(tmp_path / "out"), "--no-progress"])
+def test_missing_data_file_is_reported(tmp_path, capsys):
+    assert chess.main(["--data", str(tmp_path / "nope.data"), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot load the KRK data (--data)" in err and "nope.data" in err and len(err.splitlines()) == 1
 
 
 def test_batch_larger_than_training_set_is_reported(tmp_path, krk_path):

@@ -2,6 +2,8 @@
 and the shared training loop's bookkeeping (nntoolbox.demos.common)."""
 from __future__ import annotations
 
+import re
+
 import gzip
 import subprocess
 import sys
@@ -68,6 +70,8 @@ def test_nn_demo_writes_everything(npz_data, tmp_path, capsys):
     net = nn_load(out / "best_network.mat")
     assert net.size.tolist() == [784, 400, 169, 49, 10] and net.optimization_method == "Adam"
     assert pd.read_csv(out / "confusion.csv", index_col=0).to_numpy().sum() == 100
+    per_class = pd.read_csv(out / "per_class.csv", index_col=0)
+    assert list(per_class.columns[:4]) == ["precision", "recall", "f1", "support"] and per_class["support"].sum() == 100
 
 
 def test_nn_demo_splits_a_test_only_data_set(t10k_dir, tmp_path, capsys):
@@ -77,9 +81,10 @@ def test_nn_demo_splits_a_test_only_data_set(t10k_dir, tmp_path, capsys):
     assert "only the test split (300 images): 200 for training, 100 for testing" in capsys.readouterr().out
 
 
-def test_missing_data_explains_where_to_put_it(tmp_path):
-    with pytest.raises(SystemExit, match=r"(?s)does not exist.*IDX files.*--data PATH"):
-        mnist.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+def test_missing_data_explains_where_to_put_it(tmp_path, capsys):
+    assert mnist.main(["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(r"does not exist.*IDX files.*--data PATH", err)
     assert not (tmp_path / "o").exists()
 
 
@@ -151,11 +156,30 @@ def test_autoencoder_demo_compares_both_runs(npz_data, tmp_path, capsys):
         assert (out / name).is_file(), name
 
 
+def test_autoencoder_demo_course_configuration(npz_data, tmp_path):
+    out = tmp_path / "ae_course"
+    args = ["--data", str(npz_data), "--out", str(out), "--sizes", "784,16,10", *FAST]
+    assert autoencoder_demo.main(args) == 0  # default --config course (test_for_autoencoder.m)
+    for prefix in ("pretrained", "random"):
+        nn = nn_load(out / f"{prefix}_network.npz")
+        assert (nn.optimization_method, nn.objective_function, nn.active_function, nn.batch_normalization,
+                nn.learning_rate) == ("normal", "MSE", "sigmoid", 0, 1.0)  # autoencoder_adjust.m's lr 1.0
+    assert autoencoder_demo.main([*args, "--config", "test_for_NN", "--out", str(tmp_path / "ae_nn")]) == 0
+    nn = nn_load(tmp_path / "ae_nn" / "pretrained_network.npz")
+    assert (nn.optimization_method, nn.objective_function, nn.learning_rate) == ("Adam", "Cross Entropy", 0.01)
+
+
+def test_near_chance_hint_points_to_textbook():
+    assert "--textbook" in mnist.near_chance_hint(0.11, 10, textbook=False)
+    assert mnist.near_chance_hint(0.11, 10, textbook=True) is None
+    assert mnist.near_chance_hint(0.9, 10, textbook=False) is None
+
+
 def test_scripts_show_help(capsys):
     done = subprocess.run([sys.executable, str(SCRIPTS / "test_for_NN.py"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "usage: test_for_NN.py" in done.stdout
     for script, demo in (("test_for_SAE.py", sae_demo), ("test_for_autoencoder.py", autoencoder_demo)):
-        assert f"nntoolbox.demos.{demo.__name__.rsplit('.', 1)[1]} import main" in (SCRIPTS / script).read_text()
+        assert f'run("{demo.__name__}")' in (SCRIPTS / script).read_text()
         with pytest.raises(SystemExit) as done:
             demo.main(["--help"])
         text = capsys.readouterr().out

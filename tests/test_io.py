@@ -1,6 +1,10 @@
 """nn_save / nn_load: exact round trips, MATLAB struct layout, the course's own files, bad files."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import scipy.io
@@ -240,3 +244,17 @@ def test_npz_metadata_of_an_unexpected_form_names_the_file(tmp_path, meta):
 def test_save_rejects_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match="use .npz or .mat"):
         nn_save(nn_create([2, 2]), tmp_path / "net.pkl")
+
+
+def test_save_removes_temp_files_of_killed_saves(tmp_path):
+    nn = nn_create([3, 2], seed=0)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()  # a pid that has exited
+    stale = tmp_path / f".net.npz.{dead}.tmp"
+    stale.write_bytes(b"half a file")
+    live = tmp_path / f".net.npz.{os.getppid()}.tmp"  # a running process's save in progress: kept
+    live.write_bytes(b"")
+    other = tmp_path / f".other.npz.{dead}.tmp"  # another file's: not ours to judge
+    other.write_bytes(b"")
+    nn_save(nn, tmp_path / "net.npz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["net.npz", live.name, other.name])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -105,13 +106,47 @@ def test_ensure_krk_file_caches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert path.read_bytes() == first
 
 
-def test_ensure_krk_file_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ensure_krk_file_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, generated_file: Path) -> None:
     monkeypatch.setenv("NNTOOLBOX_DATA", str(tmp_path))
     assert krk.default_krk_path() == tmp_path / "krkopt.data"
-    (tmp_path / "krkopt.data").write_text(UCI_SAMPLE)  # existing file is reused
+    shutil.copy(generated_file, tmp_path / "krkopt.data")
     assert krk.ensure_krk_file() == tmp_path / "krkopt.data"
-    data = krk.load_krk()
-    assert data.X.shape == (4, 6)
+    assert krk.load_krk().X.shape == (28056, 6)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "edited"])
+def test_short_or_damaged_generated_file_is_regenerated(tmp_path: Path, generated_file: Path, damage: str) -> None:
+    path = tmp_path / "krkopt.data"
+    lines = generated_file.read_bytes().splitlines(keepends=True)
+    if damage == "truncated":  # cut at a line boundary: every line still parses
+        path.write_bytes(b"".join(lines[:10000]))
+        problem = "10000 rows instead of 28056"
+    else:  # same row count, one label changed
+        lines[5] = lines[5].replace(b"draw", b"zero")
+        path.write_bytes(b"".join(lines))
+        problem = "checksum"
+    with pytest.warns(RuntimeWarning, match=f"not the complete generated KRK file.*{problem}.*regenerating"):
+        assert krk.ensure_krk_file(path) == path
+    assert path.read_bytes() == generated_file.read_bytes()
+    assert krk.krk_file_problem(path) is None
+
+
+def test_readonly_data_dir_names_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def readonly(df: pd.DataFrame, path: Path) -> None:  # as mkstemp in a read-only folder (root may write there)
+        raise PermissionError(13, "Permission denied", str(tmp_path / "krkopt.data.x1y2.tmp"))
+
+    monkeypatch.setattr(krk, "write_krk", readonly)
+    monkeypatch.setenv("NNTOOLBOX_DATA", str(tmp_path))
+    with pytest.raises(PermissionError, match=f"Permission denied.*NNTOOLBOX_DATA={tmp_path}; set NNTOOLBOX_DATA "
+                       "to a writable directory"):
+        krk.ensure_krk_file()
+
+
+def test_data_setting_naming_a_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setenv("NNTOOLBOX_DATA", str(tmp_path / "afile"))
+    with pytest.raises(OSError, match="NNTOOLBOX_DATA=.*afile; set NNTOOLBOX_DATA to a writable directory"):
+        krk.ensure_krk_file()
 
 
 # --------------------------------------------------------------------------- loader

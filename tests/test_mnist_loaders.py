@@ -162,7 +162,7 @@ def test_npz_bad_labels(tmp_path, digits):
         load_mnist(tmp_path / "mnist.npz")
 
 
-# ------------------------------------------------------------ PNG folders
+# ---------------------------------------------------------- image folders
 def test_folder(tmp_path, digits):
     from PIL import Image
 
@@ -186,6 +186,56 @@ def test_folder_bad_image(tmp_path):
     (d / "x.png").write_bytes(b"not a png")
     with pytest.raises(ValueError, match=r"x\.png"):
         load_mnist(tmp_path)
+
+
+def test_folder_of_jpegs_is_read(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    flat = rng.choice([0, 255], size=(2, 1, 1)).astype(np.uint8).repeat(28, 1).repeat(28, 2)  # survives JPEG
+    for i, (im, digit) in enumerate(zip(flat, (3, 7))):
+        d = tmp_path / "train" / str(digit)
+        d.mkdir(parents=True)
+        Image.fromarray(im).save(d / f"{i}.jpg", quality=95)
+    data = load_mnist(tmp_path)
+    np.testing.assert_array_equal(data.train_labels, [3, 7])
+    np.testing.assert_allclose(data.train_x, flat.reshape(2, 784) / 255.0, atol=2 / 255)
+
+
+def test_folder_reports_files_it_does_not_read(tmp_path, digits):
+    from PIL import Image
+
+    good, bad = tmp_path / "train" / "1", tmp_path / "train" / "2"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    Image.fromarray(digits["train"][0][0]).save(good / "a.png")
+    (bad / "scan.heic").write_bytes(b"\0" * 10)
+    with pytest.warns(RuntimeWarning, match=r"train/2: 0 images read; skipped 1 entries .*: scan\.heic"):
+        data = load_mnist(tmp_path)
+    np.testing.assert_array_equal(data.train_labels, [1])
+
+
+# ------------------------------------------------------------------ scaling rule
+def test_float_images_in_unit_range_are_used_as_given(tmp_path, digits):
+    x = digits["test"][0].astype(np.float64) / 255
+    x[0, 0, 0] = 1.0000001  # a rounding slip must not rescale the whole set
+    np.savez(tmp_path / "mnist.npz", x_test=x, y_test=digits["test"][1])
+    with pytest.warns(RuntimeWarning, match=r"pixel values span 0\.\.1, outside \[0, 1\].*used as given"):
+        data = load_mnist(tmp_path)
+    np.testing.assert_array_equal(data.test_x, x.reshape(len(x), 784))
+
+
+def test_float_images_in_0_255_are_not_guessed(tmp_path, digits):
+    x = digits["test"][0].astype(np.float32)
+    np.savez(tmp_path / "mnist.npz", x_test=x, y_test=digits["test"][1])
+    with pytest.warns(RuntimeWarning, match=r"span 0\.\.255.*divide 0\.\.255 data by 255 yourself"):
+        data = load_mnist(tmp_path)
+    assert data.test_x.max() == 255
+
+
+def test_integer_images_are_divided_by_255(tmp_path, digits):
+    np.savez(tmp_path / "mnist.npz", x_test=digits["test"][0].astype(np.int64), y_test=digits["test"][1])
+    check(load_mnist(tmp_path), digits, splits=("test",))
 
 
 # --------------------------------------------------------------- missing

@@ -18,7 +18,7 @@ def assert_png(path):
 # ----------------------------------------------------------- weight mosaic
 def test_weight_mosaic_shape_and_layout():
     W = rng.normal(size=(10, 784))  # 10 hidden units -> 4 rows x 3 columns of 28x28 tiles
-    m = weight_mosaic(W)
+    m = weight_mosaic(W, per_tile=True)
     assert m.shape == (4 * 28 + 3, 3 * 28 + 2)
     assert m.min() >= 0.0 and m.max() <= 1.0
     # Borders and the two unused slots keep the border value.
@@ -35,7 +35,7 @@ def test_weight_mosaic_shape_and_layout():
 
 def test_weight_mosaic_options():
     W = np.vstack([np.arange(6.0), 10 + np.arange(6.0), np.full(6, 3.0)])
-    m = weight_mosaic(W, tile_shape=(2, 3), border=0)  # 2x2 grid, no borders
+    m = weight_mosaic(W, tile_shape=(2, 3), border=0, per_tile=True)  # 2x2 grid, no borders
     assert m.shape == (4, 6)
     np.testing.assert_allclose(m[:2, :3], np.arange(6).reshape(2, 3) / 5)
     np.testing.assert_allclose(m[2:, :3], np.arange(6).reshape(2, 3) / 5)  # same shape, own min/max
@@ -48,8 +48,35 @@ def test_weight_mosaic_options():
         weight_mosaic(np.ones((3, 6)), tile_shape=(4, 4))
 
 
-def test_visualize(tmp_path):
-    assert_png(visualize(rng.normal(size=(25, 784)), tmp_path / "w.png", title="W1"))
+def test_weight_mosaic_course_scaling_and_orientation():
+    W = rng.normal(size=(196, 784))  # sae.W{1}: both axes are square numbers
+    m = weight_mosaic(W)  # default: one global range, as visualize.m's imagesc(a, [min(X(:)) max(X(:))])
+    np.testing.assert_allclose(m[:28, :28], (W[0].reshape(28, 28) - W.min()) / (W.max() - W.min()))
+    np.testing.assert_array_equal(weight_mosaic(W.T), m)  # the course's visualize(sae.W{1}')
+    np.testing.assert_array_equal(weight_mosaic(W.T, layout="columns"), m)
+    W2 = rng.normal(size=(10, 400))  # only one axis is a square: the other holds the units
+    np.testing.assert_array_equal(weight_mosaic(W2.T), weight_mosaic(W2))
+    np.testing.assert_array_equal(weight_mosaic(W2.T, tile_shape=(20, 20)), weight_mosaic(W2))
+    with pytest.raises(ValueError, match="layout='rows'"):
+        weight_mosaic(np.ones((16, 16)))
+    with pytest.raises(ValueError, match="layout must be"):
+        weight_mosaic(W, layout="cols")
+    np.testing.assert_array_equal(weight_mosaic(np.eye(16), layout="columns", tile_shape=(4, 4)),
+                                  weight_mosaic(np.eye(16), layout="rows", tile_shape=(4, 4)))
+
+
+def test_visualize(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+    fig = visualize(rng.normal(size=(25, 784)), tmp_path / "w.png", title="W1")
+    assert isinstance(fig, Figure) and fig.axes  # returned whole, also when saved
+    assert_png(tmp_path / "w.png")
+    assert isinstance(visualize(rng.normal(size=(784, 25))), Figure)  # no path, no display: just the Figure
+    shown = []
+    import matplotlib.pyplot as plt
+    monkeypatch.setattr(plt, "show", lambda: shown.append(True))
+    fig = visualize(rng.normal(size=(4, 9)), show=True)
+    assert shown == [True]
+    plt.close(fig)
 
 
 # -------------------------------------------------------------- confusion

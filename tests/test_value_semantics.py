@@ -404,3 +404,12 @@ def test_a_user_optimizers_state_and_counter_are_saved(tmp_path):
 def nt_optimizers():
     from nntoolbox.optimizers import OPTIMIZERS
     return OPTIMIZERS
+
+
+def test_training_refuses_to_start_from_non_finite_parameters():
+    nn = nn_create([4, 5, 3], "learning rate", 1e300, "weight decay", 1e300, seed=0)
+    with np.errstate(all="ignore"):
+        nn = nn_applygradient(nn_backpropagation(nn_forward(nn, X[:10], Y[:10]), Y[:10]))  # overflows, as MATLAB
+    assert not np.all(np.isfinite(nn._buf.params))
+    with pytest.raises(ValueError, match=r"nn.W\[0\] contains NaN or inf: training cannot start"):
+        nn_train(nn, OPTION, X, Y)

@@ -30,15 +30,18 @@ the diagonal the rook is on or below it.
 
 from __future__ import annotations
 
+import hashlib
 import os
-import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import numba
 import numpy as np
 import pandas as pd
+
+from ..io import atomic_write
+from ..kernels import interrupt_safe, njit
 
 __all__ = [
     "FILES",
@@ -79,6 +82,9 @@ COLUMNS: tuple[str, ...] = (
 
 KRK_FILENAME = "krkopt.data"
 DATA_ENV_VAR = "NNTOOLBOX_DATA"
+#: Rows and SHA-256 of the generated file (identical to the UCI file): a short or damaged copy is regenerated.
+KRK_ROWS = 28056
+KRK_SHA256 = "497b61d20d3d9e2ce310f9f4d2ca92dbdb0691d9e449d983ec6f7baf387dc7a9"
 
 _FILE_TO_NUM = {f: i + 1 for i, f in enumerate(FILES)}
 _RANK_TO_NUM = {str(r): r for r in range(1, 9)}
@@ -100,13 +106,13 @@ _ROOK_DF = np.array([1, -1, 0, 0], dtype=np.int64)
 _ROOK_DR = np.array([0, 0, 1, -1], dtype=np.int64)
 
 
-@numba.njit(cache=True)
+@njit
 def _adjacent_or_same(a: int, b: int) -> bool:
     """True if squares a and b are at king distance <= 1."""
     return abs(a // 8 - b // 8) <= 1 and abs(a % 8 - b % 8) <= 1
 
 
-@numba.njit(cache=True)
+@njit
 def _rook_attacks(wr: int, wk: int, target: int) -> bool:
     """True if a rook on ``wr`` attacks ``target``; only the white king blocks.
 
@@ -129,7 +135,7 @@ def _rook_attacks(wr: int, wk: int, target: int) -> bool:
     return True
 
 
-@numba.njit(cache=True)
+@njit
 def _solve(kdf: np.ndarray, kdr: np.ndarray, rdf: np.ndarray, rdr: np.ndarray) -> np.ndarray:
     """Depth to mate (in White moves) of every Black-to-move position.
 
@@ -238,7 +244,7 @@ def _solve(kdf: np.ndarray, kdr: np.ndarray, rdf: np.ndarray, rdr: np.ndarray) -
     return bd
 
 
-@numba.njit(cache=True)
+@njit
 def _enumerate(bd: np.ndarray) -> np.ndarray:
     """Symmetry-normalised legal positions as rows (wkf, wkr, wrf, wrr, bkf, bkr, class).
 
@@ -270,6 +276,7 @@ def _enumerate(bd: np.ndarray) -> np.ndarray:
     return out[:m]
 
 
+@interrupt_safe
 def _krk_table() -> np.ndarray:
     """Run the solver; return the (28056, 7) int table in UCI row order."""
     rows = _enumerate(_solve(_KING_DF, _KING_DR, _ROOK_DF, _ROOK_DR))
@@ -333,28 +340,51 @@ def write_krk(df: pd.DataFrame, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = df.loc[:, list(COLUMNS)].to_csv(header=False, index=False, lineterminator="\n")
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", encoding="ascii", newline="") as fh:
+        fh.write(text)
     return path
+
+
+def krk_file_problem(path: str | Path) -> str | None:
+    """Why ``path`` is not the generated ``krkopt.data`` (row count, then checksum); None when it is."""
+    data = Path(path).read_bytes()
+    rows = data.count(b"\n")
+    if rows != KRK_ROWS:
+        return f"{rows} rows instead of {KRK_ROWS}"
+    if hashlib.sha256(data).hexdigest() != KRK_SHA256:
+        return "its checksum differs from the generated file's"
+    return None
+
+
+def _data_dir_error(path: Path, e: OSError) -> OSError:
+    """``e`` restated as what to do: the directory comes from NNTOOLBOX_DATA (or its default)."""
+    env = os.environ.get(DATA_ENV_VAR)
+    setting = f"{DATA_ENV_VAR}={env}" if env else f"the default data folder ({DATA_ENV_VAR} is not set)"
+    return type(e)(f"cannot write the generated KRK data to {path} ({e.strerror or e}): {setting}; set "
+                   f"{DATA_ENV_VAR} to a writable directory")
 
 
 def ensure_krk_file(path: str | Path | None = None) -> Path:
     """Return the path of ``krkopt.data``, generating it on first use.
 
     ``path`` defaults to :func:`default_krk_path` (``<repo>/data/krkopt.data``
-    or ``$NNTOOLBOX_DATA/krkopt.data``).  An existing non-empty file is reused
-    as is; otherwise it is generated and written atomically.
+    or ``$NNTOOLBOX_DATA/krkopt.data``).  An existing file is reused when it
+    is the generated one (:data:`KRK_ROWS` rows, :data:`KRK_SHA256`); a short
+    or damaged one is regenerated with a warning, written atomically.  A
+    directory that cannot be written raises an ``OSError`` naming
+    ``NNTOOLBOX_DATA``.
     """
     path = Path(path) if path is not None else default_krk_path()
-    if path.is_file() and path.stat().st_size > 0:
-        return path
-    generate_krk(path)
+    if path.is_file():
+        problem = krk_file_problem(path)
+        if problem is None:
+            return path
+        warnings.warn(f"{path} is not the complete generated KRK file ({problem}); regenerating it",
+                      RuntimeWarning, stacklevel=2)
+    try:
+        generate_krk(path)
+    except OSError as e:
+        raise _data_dir_error(path, e) from e
     return path
 
 

@@ -3,8 +3,11 @@
 Everything is returned in the course's convention (the MATLAB demos do
 ``train_x = double(train_x)/255``):
 
-* x: float64 in [0, 1], one row per image, 784 columns in the IDX files'
-  row-major 28x28 pixel order;
+* x: float64, one row per image, 784 columns in the IDX files' row-major
+  28x28 pixel order.  Scaling rule: integer images (uint8 ...) are divided by
+  255; float images are used as given (already scaled), with a warning when
+  they fall outside [0, 1] (a float set saved in 0..255 must be divided by the
+  caller: the loader does not guess from the largest value);
 * y: one-hot float64, N x 10;
 * labels: int64 vector of digits 0..9.
 
@@ -13,13 +16,16 @@ Supported layouts (``load_mnist`` detects which one ``path`` is):
 1. the course's ``mnist_uint8.mat`` (train_x, train_y, test_x, test_y as uint8);
 2. a directory with the IDX files ``train-images-idx3-ubyte[.gz]`` etc.;
 3. the folder tree read by the course's ``processData.m``:
-   ``<root>/train/<digit>/*.png`` and ``<root>/test/<digit>/*.png``;
+   ``<root>/train/<digit>/*.png`` and ``<root>/test/<digit>/*.png`` (or .jpg,
+   .bmp, .gif, .tif, .webp, .pgm: any format Pillow reads; other files are
+   skipped with a warning naming them);
 4. Keras' ``mnist.npz`` (x_train, y_train, x_test, y_test).
 """
 from __future__ import annotations
 
 import gzip
 import re
+import warnings
 import zlib
 import zipfile
 from dataclasses import dataclass
@@ -73,7 +79,7 @@ Put MNIST in one of these layouts and pass its path:
        <dir>/train-images-idx3-ubyte.gz   <dir>/train-labels-idx1-ubyte.gz
        <dir>/t10k-images-idx3-ubyte.gz    <dir>/t10k-labels-idx1-ubyte.gz
      (only the two t10k files gives the test split alone)
-  3. PNG folders as processData.m reads them:
+  3. image folders as processData.m reads them (PNG, JPEG, BMP, ...):
        <dir>/train/0/*.png ... <dir>/train/9/*.png
        <dir>/test/0/*.png  ... <dir>/test/9/*.png
   4. Keras' <dir>/mnist.npz (arrays x_train, y_train, x_test, y_test)"""
@@ -105,7 +111,8 @@ class MnistData:
 
 # ----------------------------------------------------------------- helpers
 def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
-    """Images (N x 784 or N x 28 x 28) -> N x 784 float64 in [0, 1]."""
+    """Images (N x 784 or N x 28 x 28) -> N x 784 float64: integer dtypes / 255, floats as given
+    (a warning when outside [0, 1]), the course's ``double(train_x)/255`` for its uint8 data."""
     a = np.asarray(images)
     if a.ndim == 3:
         if a.shape[1:] != (SIDE, SIDE):
@@ -113,13 +120,16 @@ def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
         a = a.reshape(a.shape[0], N_PIXELS)
     if a.ndim != 2 or a.shape[1] != N_PIXELS:
         raise ValueError(f"{source}: images have shape {a.shape}, expected (N, {N_PIXELS}) or (N, 28, 28)")
-    if a.dtype.kind in "ui":
-        return a.astype(np.float64) / 255.0
-    if a.dtype.kind == "f":
-        a = a.astype(np.float64)
-        # Someone may have saved already-scaled doubles; only rescale 0..255 data.
-        return a / 255.0 if a.size and a.max() > 1.0 else a
-    raise ValueError(f"{source}: images have non-numeric dtype {a.dtype}")
+    if a.dtype.kind not in "uif":
+        raise ValueError(f"{source}: images have non-numeric dtype {a.dtype}")
+    # the dtype decides, not the values: one pixel at 1.0000001 must not rescale a whole [0, 1] set
+    x = a / 255.0 if a.dtype.kind in "ui" else a.astype(np.float64)
+    if x.size and (x.min() < 0 or x.max() > 1):
+        rule = "integer pixels are divided by 255" if a.dtype.kind in "ui" else \
+            "float pixels are used as given; divide 0..255 data by 255 yourself"
+        warnings.warn(f"{source}: pixel values span {x.min():g}..{x.max():g}, outside [0, 1] ({a.dtype} images: "
+                      f"{rule})", RuntimeWarning, stacklevel=3)
+    return x
 
 
 def _check_labels(labels: np.ndarray, source: Path | str) -> np.ndarray:
@@ -310,13 +320,16 @@ def load_mnist_npz(path: str | Path) -> MnistData:
     return MnistData.from_splits(splits["train"], splits["test"])
 
 
-# ------------------------------------------------------------ PNG folders
+# ---------------------------------------------------------- image folders
+#: Image files read in the folder layout (formats Pillow reads); other files are skipped with a warning.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
+
 def _natural_key(p: Path) -> list:
     """Sort '2.png' before '10.png' (MATLAB's dir() would not, but it is what people expect)."""
     return [int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", p.name)]
 
 
-def _read_png_gray(path: Path) -> np.ndarray:
+def _read_image_gray(path: Path) -> np.ndarray:
     """One image as 28x28 uint8 gray; RGB(A)/palette images go through PIL's luma conversion."""
     from PIL import Image, UnidentifiedImageError
 
@@ -336,10 +349,12 @@ def _digit_dirs(split_dir: Path) -> list[tuple[int, Path]]:
 
 
 def load_mnist_folder(root: str | Path) -> MnistData:
-    """Load the PNG tree the course's ``processData.m`` reads.
+    """Load the image tree the course's ``processData.m`` reads.
 
     ``<root>/train/<digit>/*.png`` and ``<root>/test/<digit>/*.png``, digit
-    folders ``0`` .. ``9``. Images are ordered by digit, then by file name
+    folders ``0`` .. ``9``; JPEG, BMP ... (:data:`IMAGE_SUFFIXES`) are read
+    too.  Other files, and digit folders without images, are reported in a
+    warning by name.  Images are ordered by digit, then by file name
     (natural order); shuffle before training as the course does.
     """
     root = Path(root)
@@ -351,12 +366,19 @@ def load_mnist_folder(root: str | Path) -> MnistData:
             continue
         images, labels = [], []
         for digit, d in _digit_dirs(split_dir):
-            files = sorted((p for p in d.iterdir() if p.is_file() and p.suffix.lower() == ".png"),
+            entries = [p for p in d.iterdir() if not p.name.startswith(".")]
+            files = sorted((p for p in entries if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES),
                            key=_natural_key)
-            images += [_read_png_gray(p) for p in files]
+            skipped = sorted(p.name for p in entries if p not in files)
+            if skipped or not files:
+                names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+                warnings.warn(f"{d}: {len(files)} images read" + (f"; skipped {len(skipped)} entries that are not "
+                              f"{'/'.join(sorted(IMAGE_SUFFIXES))} images: {names}" if skipped else ""),
+                              RuntimeWarning, stacklevel=2)
+            images += [_read_image_gray(p) for p in files]
             labels += [digit] * len(files)
         if not images:
-            raise ValueError(f"{split_dir}: no PNG images in digit folders 0..9")
+            raise ValueError(f"{split_dir}: no images in digit folders 0..9")
         splits[split] = (_to_x(np.stack(images), split_dir), np.asarray(labels, dtype=np.int64))
     if splits["train"] is None and splits["test"] is None:
         raise FileNotFoundError(f"no train/ or test/ folder in {root}\n{_LAYOUT_HELP}")

@@ -1,9 +1,20 @@
 """``test_for_autoencoder`` (MATLAB ``test_for_autoencoder.m``): stacked
 sparse-autoencoder pretraining versus random initialisation on MNIST.
 
-Both runs use the course's MNIST network options (see
-:mod:`nntoolbox.demos.mnist`) and the same number of fine-tuning epochs,
-keeping each run's best epoch on validation; the table compares test accuracy.
+Two configurations (``--config``):
+
+* ``course`` (the default, as ``test_for_autoencoder.m`` does it): every part
+  uses ``nn_create``'s defaults -- sigmoid units, plain SGD, MSE, no batch
+  normalisation; the autoencoders and the output layer train at learning rate
+  1.5 (``autoencoder_train.m``), fine-tuning runs at 1.0 (``autoencoder_adjust.m``
+  sets ``autoencoder.learning_rate = 1.0``; it hard-codes 2,000 epochs, here
+  ``--epochs``).  The default because the project reproduces the course code.
+* ``test_for_NN``: the network of ``test_for_NN.m`` (batch normalisation, Adam,
+  cross entropy, learning rate 0.01; see :mod:`nntoolbox.demos.mnist`).
+
+Both runs (pretrained and random initialisation) use the same options and the
+same number of fine-tuning epochs, keeping each run's best epoch on validation;
+the table compares test accuracy.
 """
 from __future__ import annotations
 
@@ -15,11 +26,15 @@ import pandas as pd
 
 from .. import plotting
 from ..stack import sae_stack_pretrain
-from .common import (TrainResult, add_option_arg, classification_outputs, mnist_parser, open_mnist_demo,
-                     option_flags, positive_int, save_network, stop_message, train_best_on_validation, write_history)
-from .mnist import COURSE_SIZES, add_network_args, course_network, network_options
+from ..create import nn_create
+from .common import (RunFolder, TrainResult, add_option_arg, classification_outputs, demo_main, mnist_parser,
+                     open_mnist_demo, option_flags, positive_int, save_network, stop_message,
+                     train_best_on_validation, write_history)
+from .mnist import COURSE_LEARNING_RATE, COURSE_SIZES, add_network_args, network_options
 
 NAME = "test_for_autoencoder"
+CONFIGS = ("course", "test_for_NN")
+COURSE_FINE_TUNE_RATE = 1.0  # autoencoder_adjust.m: autoencoder.learning_rate = 1.0
 
 
 def _sizes(text: str) -> list[int]:
@@ -36,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = mnist_parser(NAME, "The course's test_for_autoencoder.m: pretrain the MNIST network layer by layer "
                           "with sparse autoencoders, fine-tune it, and compare its test accuracy with the same "
                           "network trained from random initialisation for the same number of epochs.", epochs=5)
-    add_network_args(parser)
+    add_network_args(parser, None, "fine-tuning learning rate (default: 1.0 with --config course, as "
+                     "autoencoder_adjust.m; 0.01 with --config test_for_NN)")
+    parser.add_argument("--config", choices=CONFIGS, default="course",
+                        help="course (default, test_for_autoencoder.m: sigmoid, plain SGD, MSE, no batch "
+                        "normalisation; pretraining at learning rate 1.5, fine-tuning at 1.0) or test_for_NN "
+                        "(batch normalisation, Adam, cross entropy, learning rate 0.01)")
     parser.add_argument("--sizes", type=_sizes, default=list(COURSE_SIZES), metavar="N,N,...",
                         help="layer sizes, input first (default 784,400,169,49,10)")
     parser.add_argument("--pretrain-epochs", type=positive_int, default=1,
@@ -58,9 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.sizes[0] != 784 or args.sizes[-1] != 10:
         raise SystemExit(f"--sizes must start with 784 (pixels) and end with 10 (digits); got {args.sizes}")
+    return demo_main(NAME, args, run)
+
+
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
     sae_option = option_flags(args.sae_option, "--sae-option")
-    options = network_options(args, 0 if args.no_batch_normalization else 1)
-    data, out = open_mnist_demo(args, NAME)
+    if args.config == "course":  # nn_create's defaults (lr 1.5 while pretraining); fine-tuning at lr 1.0
+        options = {"textbook": args.textbook, **option_flags(args.option)}
+        fine_tune_rate = COURSE_FINE_TUNE_RATE if args.learning_rate is None else args.learning_rate
+    else:
+        if args.learning_rate is None:
+            args.learning_rate = COURSE_LEARNING_RATE
+        options = network_options(args, 0 if args.no_batch_normalization else 1)
+        fine_tune_rate = options["learning_rate"]
+    data, out = open_mnist_demo(args, NAME), folder.path
     option = {"batch_size": args.batch_size}
     progress = not args.no_progress
 
@@ -71,16 +102,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                                         progress=progress, seed=args.seed, **options)
     except KeyboardInterrupt:
         print("Interrupted during pretraining: nothing to compare.")
-        return 130
+        return 130  # nothing committed: the previous results stay
     pretrain_seconds = time.perf_counter() - start
+    # the course's autoencoder_adjust: the pretrained network's learning rate is set for fine-tuning
     runs = {"pretrained": pretrained,
-            "random init": course_network(args.sizes, args.seed, **options)}
+            "random init": nn_create(args.sizes, **options, seed=args.seed)}
+    for nn in runs.values():
+        nn.learning_rate = fine_tune_rate
     rows, curves, paths = [], {}, []
     for model, nn in runs.items():
         prefix = model.split()[0] + "_"
         result = train_best_on_validation(nn, option, data.train_x, data.train_y, data.val_x, data.val_y,
                                           args.epochs, progress=progress, desc=model)
-        message = stop_message(result, options["learning_rate"])
+        message = stop_message(result, fine_tune_rate)
         if message:
             print(f"{model}: {message}")
         accuracy, files = classification_outputs(result.nn, data.test_x, data.test_y, out, prefix=prefix,
@@ -99,5 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"pretraining: {args.pretrain_epochs} epoch(s) per layer, {pretrain_seconds:.1f} s; "
           f"fine-tuning / training: {args.epochs} epochs")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    if args.config == "course" and table.test_accuracy.max() < 3.0 / args.sizes[-1]:
+        print("test accuracy is near chance: the course's configuration (plain SGD, MSE, sigmoid) learns slowly "
+              "on a few thousand images (autoencoder_adjust.m fine-tunes for 2,000 epochs on 60,000); "
+              "try more --epochs/--pretrain-epochs or --config test_for_NN --textbook.")
+    paths.append(folder.commit({"pretrain_seconds": pretrain_seconds, "runs": rows}))
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 0

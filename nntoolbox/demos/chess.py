@@ -2,7 +2,9 @@
 
 King-Rook vs. King positions (``krkopt.data``, generated on first use) are
 labelled draw ``[1 0]`` / win ``[0 1]``, shuffled and split 15% training / 5%
-validation / 80% test; all three are z-scored with the training mean and std.
+validation / 80% test; the network is trained on rows z-scored with the training
+mean and std and carries them (``nn.input_mean``/``nn.input_std``), so it is tested,
+and its saved ``best_network.mat/.npz`` predicts, on raw positions.
 The network ``nn_create([6,10,10,10,10,10,10,10,10,10,10,2], 'active function','relu',
 'learning rate',0.005, 'batch normalization',1, 'optimization method','Adam',
 'objective function','Cross Entropy')`` trains one epoch per ``nn_train`` call;
@@ -14,7 +16,6 @@ sixteen); ``--preset depth-best`` is the tuned configuration for it.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -22,13 +23,16 @@ import numpy as np
 
 from ..create import nn_create
 from ..datasets.krk import KRKData, ensure_krk_file, load_krk
+from ..metrics import evaluate
 from ..network import Network
 from ..optimizers import OPTIMIZERS
 from ..options import NAMES
+from ..plotting import plot_roc
+from ..preprocessing import fit_input_normalization
 from ..train import ENGINES
-from .common import (Split, TrainResult, add_option_arg, classification_outputs, fraction, option_flags,
-                     positive_int, prepare_out_dir, save_network, stop_message, train_best_on_validation,
-                     write_history)
+from .common import (DemoError, RunFolder, Split, TrainResult, add_debug_arg, add_option_arg,
+                     classification_outputs, demo_main, fraction, option_flags, positive_int, save_network,
+                     stop_message, train_best_on_validation, write_history)
 
 NAME = "nn_testChess"
 DEFAULT_EPOCHS = 10000  # as the course; about 50 s here (4.6 ms per epoch)
@@ -96,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default=f"results/{NAME}", metavar="DIR",
                         help=f"output directory (default results/{NAME})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
+    return add_debug_arg(parser)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -116,20 +120,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 # -------------------------------------------------------------------- data
-def zscore_fit(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column mean and std as MATLAB's ``[~, mu, sigma] = zscore(x)`` (ddof=1; a zero std becomes 1)."""
-    sigma = x.std(axis=0, ddof=1)
-    return x.mean(axis=0), np.where(sigma > 0, sigma, 1.0)
-
-
 def split_course(data: KRKData, train: float, val: float, rng: np.random.Generator) -> Split:
-    """Shuffle; the first ``train`` share trains, the next ``val`` validates, the rest tests."""
+    """Shuffle; the first ``train`` share trains, the next ``val`` validates, the rest tests.
+
+    The rows stay raw: the network carries the training rows' z-score (see ``run``).
+    """
     n = len(data.X)
     perm = rng.permutation(n)
     a, b = int(n * train), int(n * (train + val))
-    x, y = data.X[perm], data.Y[perm]
-    mu, sigma = zscore_fit(x[:a])
-    x = (x - mu) / sigma
+    x, y = data.X[perm].astype(float), data.Y[perm]
     return Split(x[:a], y[:a], x[a:b], y[a:b], x[b:], y[b:])
 
 
@@ -172,23 +171,25 @@ def add_total_cost(result: TrainResult) -> None:
 
 
 # -------------------------------------------------------------------- main
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
     path = Path(args.data) if args.data else ensure_krk_file()
     try:
         data = load_krk(path, task=args.task)
     except (FileNotFoundError, ValueError) as e:
-        raise SystemExit(f"{NAME}: cannot load the KRK data: {e}") from None
+        raise DemoError(f"cannot load the KRK data (--data): {e}") from None
     split = split_course(data, *args.split, np.random.default_rng(args.seed))
     problem = check_split(split, args.batch_size)
     if problem:
         raise SystemExit(f"{NAME}: {problem}")
-    out = prepare_out_dir(args.out)
+    out = folder.path
     n_out = data.Y.shape[1]
     print(f"{NAME}: KRK {args.task} task ({n_out} classes) from {path}: {len(data.X)} positions, "
           f"{len(split.train_x)} train / {len(split.val_x)} validation / {len(split.test_x)} test (seed {args.seed})")
     print(describe(args, n_out))
     try:
-        nn = chess_network(args, n_out)
+        # the course's avgX/sigma of the training rows, kept in the network: nn_test/nn_predict and the
+        # saved best_network.mat/.npz take raw positions, as nn_train does
+        nn = fit_input_normalization(chess_network(args, n_out), split.train_x)
     except (TypeError, ValueError) as e:
         raise SystemExit(f"{NAME}: {e}") from None
     option = {"batch_size": args.batch_size, "iteration": 1, "engine": args.engine}
@@ -202,36 +203,34 @@ def run(args: argparse.Namespace) -> int:
     accuracy, paths = classification_outputs(result.nn, split.test_x, split.test_y, out,
                                              class_names=data.class_names, max_images=0)
     paths += write_history(result, out) + save_network(result.nn, out, "best_network")
+    # ROC from the network's output for 'win' (two classes) or one-vs-rest per class (depth); auc in the summary
+    evaluation = evaluate(result.nn, split.test_x, split.test_y, data.class_names)
+    what = "the 'win' output" if args.task == "binary" else "one-vs-rest per depth class"
+    paths.append(plot_roc(evaluation, out / "roc.png", title=f"Test ROC of {what}"))
     summary = {
         "task": args.task, "positions": len(data.X), "train": len(split.train_x), "validation": len(split.val_x),
         "test": len(split.test_x), "epochs_done": result.epochs_done, "epochs": args.epochs,
-        "best_epoch": result.best_epoch, "best_val_accuracy": result.best_score, "test_accuracy": accuracy,
+        "best_epoch": result.best_epoch, "best_val_accuracy": result.best_score, "test_accuracy": accuracy, "auc": evaluation.auc,
         "seconds": result.seconds, "interrupted": result.interrupted, "diverged": result.diverged,
         "config": {k: getattr(args, k) for k in ("preset", "sizes", "lr", "optimizer", "activation", "bn",
                                                  "textbook", "batch_size", "engine", "seed", "split")}
         | {"options": dict(args.option)},
     }
-    paths.append(out / "summary.json")
-    paths[-1].write_text(json.dumps(summary, indent=2) + "\n")
+    paths.append(folder.commit(summary))
     per_epoch = f", {1000 * result.seconds / result.epochs_done:.1f} ms/epoch" if result.epochs_done else ""
     print(f"best validation accuracy {result.best_score:.4f} at epoch {result.best_epoch} "
           f"of {result.epochs_done} ({len(split.val_x)} positions)")
     print(f"test accuracy {accuracy:.4f} on {len(split.test_x)} positions "
-          f"({round((1 - accuracy) * len(split.test_x))} wrong)")
+          f"({round((1 - accuracy) * len(split.test_x))} wrong), AUC {evaluation.auc:.4f}")
     print(f"time {result.seconds:.1f} s{per_epoch}")
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 1 if result.diverged else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point ``nn-testchess``; returns the exit status
-    (0; 1 when training diverged; 130 when interrupted outside training)."""
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except KeyboardInterrupt:  # Ctrl-C during training is handled there; elsewhere just stop
-        print(f"\n{NAME}: interrupted")
-        return 130
+    """Console entry point ``nn-testchess``; returns the exit status (0; 1 when training
+    diverged; 2 for a problem with a file or setting; 130 when interrupted outside training)."""
+    return demo_main(NAME, parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Plumbing shared by the demo scripts: common flags, MNIST loading and
-splitting, output directory, the keep-the-best-on-validation training loop
-(with clean Ctrl-C and NaN handling), and the history / result files.
+splitting, the run's output folder and error handling (:func:`demo_main`), the
+keep-the-best-on-validation training loop (with clean Ctrl-C and NaN
+handling), and the history / result files.
 """
 from __future__ import annotations
 
@@ -25,14 +26,16 @@ from ..network import Network
 from ..options import canonical_name, parse_options
 from ..predict import nn_predict, nn_test
 from ..train import nn_train, parse_train_options
+from .runfolder import DemoError, RunFolder
 
 DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
     "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
-    "add_common_args", "add_mnist_args", "add_option_arg", "classification_outputs", "load_demo_mnist",
-    "load_mnist_or_exit", "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "prepare_out_dir",
-    "save_network", "stop_message", "train_best_on_validation", "write_history",
+    "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_mnist_args", "add_option_arg",
+    "classification_outputs", "demo_main", "load_demo_mnist", "load_mnist_or_exit", "mnist_parser",
+    "open_mnist_demo", "option_flags", "option_pair", "save_network", "stop_message",
+    "train_best_on_validation", "write_history",
 ]
 
 
@@ -105,6 +108,13 @@ def add_common_args(parser: argparse.ArgumentParser, *, name: str | None = None,
     parser.add_argument("--val-fraction", type=fraction, default=0.05,
                         help="share of the training images held out for validation (default 0.05)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return add_debug_arg(parser)
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--debug``: a traceback instead of the one-line message for environment and file problems."""
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an environment or file problem instead of a one-line message")
     return parser
 
 
@@ -123,11 +133,35 @@ def mnist_parser(name: str, description: str, epochs: int) -> argparse.ArgumentP
     return add_mnist_args(parser)
 
 
-def prepare_out_dir(path: str | Path) -> Path:
-    """Create the output directory (and parents) if needed; return it."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _one_line(e: BaseException) -> str:
+    """An environment or file problem as one line that names the path and what to do."""
+    if isinstance(e, OSError) and e.filename:
+        what = f"{e.strerror or e}: {e.filename}"
+        return f"{what}{f' -> {e.filename2}' if e.filename2 else ''}; check the path and its permissions"
+    return " ".join(str(e).split())
+
+
+def demo_main(name: str, args: argparse.Namespace, run: Callable[[argparse.Namespace, RunFolder], int]) -> int:
+    """Run ``run(args, folder)``, which writes the demo's outputs into ``folder.path`` and calls
+    ``folder.commit(summary)`` (see :class:`RunFolder`: ``args.out`` is replaced only by a complete run).
+
+    Environment and file problems (:class:`DemoError`, ``OSError``) end with a one-line message on stderr and
+    exit code 2 (``args.debug``: the traceback instead); Ctrl-C outside training (training handles it itself)
+    ends with one line and exit code 130, leaving the previous results in ``args.out`` as they were."""
+    folder = RunFolder(args.out, name)
+    try:
+        with folder:
+            return run(args, folder)
+    except KeyboardInterrupt:
+        kept = (f"the results are complete in {folder.final}" if folder.committed else
+                f"nothing written; {folder.final} is as it was")
+        print(f"\n{name}: interrupted; {kept}", file=sys.stderr)
+        return 130
+    except (DemoError, OSError) as e:
+        if getattr(args, "debug", False):
+            raise
+        print(f"{name}: {_one_line(e)} (--debug shows the traceback)", file=sys.stderr)
+        return 2
 
 
 # ------------------------------------------------------------------- data
@@ -192,25 +226,23 @@ def load_demo_mnist(path: str | Path, *, subset: int | None = None, train_size: 
                     f"{source}; using {len(tr)} train / {n_val} validation / {len(test_x)} test")
 
 
-def open_mnist_demo(args: argparse.Namespace, name: str) -> tuple[DemoData, Path]:
-    """Load the data named by the flags (or exit with instructions), create the
-    output directory and say what is used; returns both."""
+def open_mnist_demo(args: argparse.Namespace, name: str) -> DemoData:
+    """Load the data named by the flags (or exit with instructions) and say what is used."""
     data = load_mnist_or_exit(args)
-    out = prepare_out_dir(args.out)
     print(f"{name}: MNIST {data.description}")
-    return data, out
+    return data
 
 
 def load_mnist_or_exit(args: argparse.Namespace) -> DemoData:
-    """:func:`load_demo_mnist` from parsed flags; exits with instructions when the data is missing."""
+    """:func:`load_demo_mnist` from parsed flags; a :class:`DemoError` saying what to do when the data is missing."""
     try:
         return load_demo_mnist(args.data, subset=args.subset, train_size=getattr(args, "train_size", 8000),
                                val_fraction=args.val_fraction, seed=args.seed)
     except FileNotFoundError as e:
-        sys.exit(f"No MNIST data found: {e}\n\nPut the files in ./{DEFAULT_MNIST_DIR}/ (the default location) "
-                 "or pass --data PATH.")
+        raise DemoError(f"no MNIST data found: {e}; put the files in ./{DEFAULT_MNIST_DIR}/ (the default "
+                        "location) or pass --data PATH") from e
     except ValueError as e:
-        sys.exit(f"Cannot use the MNIST data at {args.data}: {e}")
+        raise DemoError(f"cannot use the MNIST data at {args.data} (--data): {e}") from e
 
 
 # -------------------------------------------------------- training loop

@@ -15,8 +15,8 @@ from .. import plotting
 from ..network import Network
 from ..predict import nn_predict
 from ..sae import sae_create, sae_train
-from .common import (VAL_COST, add_option_arg, mnist_parser, open_mnist_demo, option_flags, save_network,
-                     stop_message, train_best_on_validation, write_history)
+from .common import (VAL_COST, RunFolder, add_option_arg, demo_main, mnist_parser, open_mnist_demo, option_flags,
+                     save_network, stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_SAE"
 
@@ -35,8 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    data, out = open_mnist_demo(args, NAME)
+    return demo_main(NAME, build_parser().parse_args(argv), run)
+
+
+def run(args: argparse.Namespace, folder: RunFolder) -> int:
+    data, out = open_mnist_demo(args, NAME), folder.path
     options = {"active_function": "sigmoid"} | ({} if args.learning_rate is None else
                                                {"learning_rate": args.learning_rate}) | option_flags(args.option)
     sae = sae_create([data.train_x.shape[1], args.hidden], seed=args.seed, **options)
@@ -48,12 +51,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(message)
     best = result.nn
     shown = data.test_x[:10]
-    paths = [plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)"),
+    plotting.visualize(best.W[0], out / "weights.png", title=f"sae.W{{1}} ({args.hidden} units)")
+    paths = [out / "weights.png",
              plotting.plot_reconstructions(shown, nn_predict(best, shown), out / "reconstructions.png")]
     paths += write_history(result, out) + save_network(best, out, "sae")
     test_mse = float(np.mean((nn_predict(best, data.test_x) - data.test_x) ** 2))
     print(f"best validation cost {result.best_score:.5f} at epoch {result.best_epoch} "
           f"of {result.epochs_done}; {result.seconds_per_epoch:.2f} s/epoch")
     print(f"test reconstruction MSE {test_mse:.5f} on {len(data.test_x)} images")
-    print(f"wrote {', '.join(p.name for p in paths)} to {out}")
+    paths.append(folder.commit({"best_epoch": result.best_epoch, "best_val_cost": result.best_score,
+                                "epochs_done": result.epochs_done, "test_mse": test_mse,
+                                "interrupted": result.interrupted, "diverged": result.diverged}))
+    print(f"wrote {', '.join(p.name for p in paths)} to {folder.final}")
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import njit
+from . import interrupt_safe, njit
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -33,6 +33,7 @@ def _fill_mask(out: np.ndarray, seed: np.uint64, step: np.int64, layer: np.int64
             out[u, s] = 1.0 / p if keep_unit(seed, step, layer, u * m + s, p) else 0.0
 
 
+@interrupt_safe
 def dropout_mask(seed: int, step: int, layer: int, shape: tuple[int, int], p: float) -> np.ndarray:
     """Inverted-dropout mask (``units x m``): ``1/p`` where kept, 0 where dropped."""
     out = np.empty(shape)

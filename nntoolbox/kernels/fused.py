@@ -27,7 +27,7 @@ from ..activations import ACTIVATIONS, SOFTMAX
 from ..functions import BN_CODES, LOG_FLOOR, OBJ_CODES
 from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
-from . import njit
+from . import interrupt_safe, njit
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
 
@@ -453,6 +453,7 @@ def _stats(buf: Buffers) -> np.ndarray:
     return buf.stats if buf.stats is not None else np.zeros((2, 1), dtype=buf.params.dtype)
 
 
+@interrupt_safe
 def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Run one epoch through the fused kernel, in place on ``nn``; returns the per-batch costs.
 
@@ -481,6 +482,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     return costs
 
 
+@interrupt_safe
 def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     """Outputs for validated rows ``x``, one row per sample."""
     buf = nn.checked_buffers()

@@ -1,0 +1,46 @@
+"""Holding Ctrl-C (SIGINT) over short critical sections: loading Numba kernels, moving results into place."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import signal
+import threading
+from typing import Any, Callable, Iterator, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@contextlib.contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then deliver it (KeyboardInterrupt).
+
+    A KeyboardInterrupt raised inside Numba while it loads or compiles a kernel
+    leaves its type registry half-updated (the next call fails with "duplicate
+    registration ... UnicodeType") or is swallowed by a ctypes callback ("Exception
+    ignored on calling ctypes callback"); kernel calls therefore run under this
+    (compiled code never looks at signals, so this delays nothing once loaded),
+    and so do the few file renames that must happen together.
+    Outside the main thread (where handlers cannot be set) it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, received[0])  # the default handler raises KeyboardInterrupt
+            elif previous == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
+
+
+def interrupt_safe(func: F) -> F:
+    """Decorator: run ``func`` (a Python wrapper calling Numba kernels) under :func:`sigint_deferred`."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with sigint_deferred():
+            return func(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,118 @@
+"""Memory estimates: refuse a network or a training run that cannot fit, before allocating it.
+
+``nn_create`` and ``nn_train`` call :func:`check_create` / :func:`check_train`:
+when the estimated bytes exceed the memory available (``psutil``'s available
+RAM, or a container's cgroup limit when lower) they raise ``MemoryError``
+naming what is needed, instead of allocating until the machine swaps for
+minutes and the process is killed.
+
+Override with the environment variable ``NNTOOLBOX_MEMORY``: ``off`` skips the
+check; a size (``64G``, ``512M``, ``2000000000``) is taken as the memory
+available.  Estimates under :data:`SMALL` bytes are not checked (no system call
+in the course's one-epoch-per-``nn_train`` loops).
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .network import Network
+
+ENV_VAR = "NNTOOLBOX_MEMORY"
+SMALL = 256 * 2 ** 20
+_UNITS = {"": 1, "K": 2 ** 10, "M": 2 ** 20, "G": 2 ** 30, "T": 2 ** 40}
+
+
+def format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"
+
+
+def _override() -> int | None | bool:
+    """``False`` for ``off``, the stated bytes, or None (not set)."""
+    text = os.environ.get(ENV_VAR, "").strip()
+    if not text:
+        return None
+    if text.lower() in ("off", "0", "no", "false"):
+        return False
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{ENV_VAR}={text!r}: use 'off' or a size such as 16G, 512M or a number of bytes")
+    return int(float(match[1]) * _UNITS[match[2].upper()])
+
+
+def _cgroup_free() -> int | None:
+    """Bytes left under a cgroup v2 memory limit (containers), or None without one."""
+    base = Path("/sys/fs/cgroup")
+    try:
+        limit = (base / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return int(limit) - int((base / "memory.current").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def available_bytes() -> int:
+    """Memory this process can still use: available RAM, capped by a cgroup limit."""
+    import psutil  # noqa: PLC0415 - only asked when an estimate is large
+
+    free = int(psutil.virtual_memory().available)
+    cgroup = _cgroup_free()
+    return min(free, cgroup) if cgroup is not None else free
+
+
+def require(needed: int, what: str) -> None:
+    """Raise ``MemoryError`` when ``needed`` bytes exceed what is available (see the module's override)."""
+    if needed < SMALL:
+        return
+    override = _override()
+    if override is False:
+        return
+    available = available_bytes() if override is None else override
+    if needed > available:
+        raise MemoryError(f"{what} needs about {format_bytes(needed)} but only {format_bytes(available)} is "
+                          f"available; use smaller layers, batches or data, dtype='float32', or set {ENV_VAR}=off "
+                          "to try anyway")
+
+
+def network_bytes(sizes: Sequence[int], bn: bool, slots: int, itemsize: int) -> int:
+    """Bytes of a network's buffers: parameters, gradients, ``slots`` optimizer states, batch-norm statistics."""
+    units = sum(sizes[1:])
+    params = sum(h * w for w, h in zip(sizes[:-1], sizes[1:])) + units * (3 if bn else 1)  # W, b, Gamma/Beta
+    return itemsize * (params * (2 + slots) + (2 * units if bn else 0))
+
+
+def check_create(sizes: Sequence[int], opts: dict[str, Any], dtype: np.dtype) -> None:
+    """``nn_create``: the buffers plus the float64 temporaries of initialising the largest ``W``."""
+    from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports the kernels
+
+    slots = len(OPTIMIZERS[opts["optimization_method"]].slots)
+    largest = max(h * w for w, h in zip(sizes[:-1], sizes[1:]))
+    needed = network_bytes(sizes, bool(opts["batch_normalization"]), slots, dtype.itemsize) + 3 * 8 * largest
+    require(needed, f"nn_create({list(sizes)}) ({opts['optimization_method']} optimizer, {dtype.name})")
+
+
+def check_train(nn: Any, x: Any, y: Any, batch_size: int) -> None:
+    """``nn_train``: four copies of the network (working, last complete epoch, best epoch, result), the data
+    cast to the network's dtype (when it differs) with its finiteness mask, and a batch's activations."""
+    if not isinstance(nn, Network):
+        return  # nn_train's own checks say what is wrong
+    dtype = np.dtype(nn["dtype"])
+    sizes = [int(s) for s in nn.sizes]
+    net = network_bytes(sizes, bool(nn["batch_normalization"]), len(nn._buf.slots), dtype.itemsize)
+    data = 0
+    for a in (x, y):
+        if isinstance(a, np.ndarray):
+            cast = a.dtype != dtype or not a.flags.c_contiguous
+            data += a.size * ((dtype.itemsize if cast else 0) + 1)  # + np.isfinite's bool mask
+    batch = 6 * batch_size * sum(sizes) * dtype.itemsize  # a, z, deltas, batch-norm temporaries
+    samples = len(x) if hasattr(x, "__len__") else "the"
+    require(4 * net + data + batch, f"nn_train of a {list(sizes)} network on {samples} samples")
