@@ -288,9 +288,10 @@ def _read_npz(path: Path) -> dict[str, Any]:
     if not isinstance(s, dict):
         raise ValueError(f"{path}: corrupt network metadata (expected a JSON object, got {type(s).__name__})")
     groups: dict[str, dict[int, np.ndarray]] = {}
+    cell_fields = _cell_fields()
     for key, a in arrays.items():
         field, sep, i = key.rpartition("__")
-        if sep and field in _cell_fields() and i.isdigit():
+        if sep and field in cell_fields and i.isdigit():
             groups.setdefault(field, {})[int(i)] = a
         else:
             s[key] = a

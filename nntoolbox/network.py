@@ -46,8 +46,7 @@ _NUMBERS = ("grad_squared", "r")
 _TRANSIENT = ("a", "theta")
 # Fields that define the buffer layout: refused when edited (no way to rebuild them meaningfully).
 _FIXED = ("size", "depth")
-# Fields every network keeps (deleting one is refused): the layout, the course scalars, the options.
-# (and every nn_create option).
+# Fields every network keeps (deleting one is refused), besides every nn_create option.
 _REQUIRED = frozenset({*_FIXED, *_COUNTERS, *_FLAGS, *_NUMBERS, "cost", "dtype"})
 
 
@@ -97,10 +96,6 @@ class Buffers:
         stats = np.zeros((2, sum(sizes[1:])), dtype=dtype) if bn else None
         return cls(layout, np.zeros(off, dtype), np.zeros(off, dtype), np.zeros((len(slots), off), dtype),
                    stats, tuple(slots), signature(sizes, bn, per_unit, slots, dtype))
-
-    @property
-    def size(self) -> int:
-        return int(self.params.shape[0])
 
     def verify(self) -> None:
         """Check the buffers against the layout (shapes, dtypes, contiguity); RuntimeError if broken.

@@ -61,10 +61,10 @@ class TrainOptions:
 
 def parse_train_options(option: Any) -> TrainOptions:
     """Accept a dict, a struct-like object or a TrainOptions."""
-    if isinstance(option, TrainOptions):
-        return option
     fields = TrainOptions.__dataclass_fields__
-    if isinstance(option, dict):
+    if isinstance(option, TrainOptions):  # checked like the others (the checks canonicalise a private copy)
+        items = dict(vars(option))
+    elif isinstance(option, dict):
         items = dict(option)
     elif hasattr(option, "__dict__"):  # MATLAB-style struct object (SimpleNamespace, class instance)
         items = {k: v for k, v in vars(option).items() if not k.startswith("_")}
@@ -80,7 +80,6 @@ def parse_train_options(option: Any) -> TrainOptions:
     if "batch_size" not in items:
         raise ValueError("option.batch_size is required (MATLAB: option.batch_size = 100)")
     opt = TrainOptions(**items)
-    opt = TrainOptions(**vars(opt))  # a private copy: the checks below canonicalise fields
     for name in ("batch_size", "iteration"):
         v = getattr(opt, name)
         if isinstance(v, np.ndarray) and v.size == 1:

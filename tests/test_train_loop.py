@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nntoolbox import nn_create, nn_test, nn_train, one_hot, sae_create, sae_train
+from nntoolbox import TrainOptions, nn_create, nn_test, nn_train, one_hot, sae_create, sae_train
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((200, 4))
@@ -37,6 +37,8 @@ def test_validation_history_and_best_network():
     np.testing.assert_array_equal(best._buf.params, same._buf.params)
     assert nn_test(best, XV, YV)[1] == h.val_accuracy.max()
     assert len(best.cost) == 12 * 5  # the record of the whole run
+    as_dataclass = nn_train(net(), TrainOptions(**option(12, validation=(XV, YV))), XT, YT)
+    assert as_dataclass.best_epoch == k  # a TrainOptions is checked and defaulted like a dict
     last = nn_train(net(), option(12, validation=(XV, YV), restore_best=False), XT, YT)
     np.testing.assert_array_equal(last._buf.params, nn_train(net(), option(12), XT, YT)._buf.params)
 

@@ -19,13 +19,11 @@ import pandas as pd
 
 from .. import plotting
 from ..datasets.mnist import load_mnist
-from ..forward import ce_factor
-from ..functions import data_cost
 from ..io import nn_save
 from ..network import Network
 from ..options import canonical_name, parse_options
 from ..predict import nn_predict, nn_test
-from ..train import nn_train, parse_train_options
+from ..train import _Validation, nn_train, parse_train_options
 from .runfolder import DemoError, RunFolder
 
 DEFAULT_MNIST_DIR = "data/mnist"
@@ -317,15 +315,9 @@ def train_best_on_validation(
     if best_epoch:
         best_score = float(history.loc[history.epoch == best_epoch, metric.name].iloc[0])
     else:  # no epoch completed: score the starting (rolled-back) network
-        best_score = _score(best, val_x, val_y, metric)
+        best_score = _Validation(best, (val_x, val_y)).score(best)[metric.name]
     return TrainResult(best, best_epoch, best_score, history, metric.name, bool(best.get("interrupted")),
                        bool(best.get("diverged")), time.perf_counter() - start)
-
-
-def _score(nn: Network, x: np.ndarray, y: np.ndarray, metric: Metric) -> float:
-    if metric is ACCURACY:
-        return float(nn_test(nn, x, y)[1])
-    return float(data_cost(nn_predict(nn, x).T, y.T, nn["objective_function"], ce_factor(nn)))
 
 
 def stop_message(result: TrainResult, learning_rate: float | None = None) -> str | None:
