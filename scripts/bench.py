@@ -50,11 +50,11 @@ def user_adam(p, g, state, hyper, t):
     """Adam as a user would register it (the course's denominator sqrt(r_hat + 1e-5))."""
     lr, b1, b2 = hyper[0], hyper[1], hyper[2]
     s, r = state[0], state[1]
-    c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+    c1, c2 = 1 / (1 - b1 ** t), 1 / (1 - b2 ** t)  # reciprocals: a multiply per element, not a division
     for i in range(p.shape[0]):
         s[i] = b1 * s[i] + (1 - b1) * g[i]
         r[i] = b2 * r[i] + (1 - b2) * (g[i] * g[i])
-        p[i] = p[i] - lr * (s[i] / c1) / np.sqrt(r[i] / c2 + 0.00001)
+        p[i] = p[i] - lr * (s[i] * c1) / np.sqrt(r[i] * c2 + 0.00001)
 
 
 nt.register_optimizer("UserAdam", user_adam, slots=("s", "r"), hyper={"beta1": 0.9, "beta2": 0.999},

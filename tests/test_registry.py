@@ -71,10 +71,11 @@ def test_nesterov_state_views_and_options():
 def _user_adam(p, g, state, hyper, t):
     lr, b1, b2 = hyper[0], hyper[1], hyper[2]
     s, r = state[0], state[1]
+    c1, c2 = 1 / (1 - b1 ** t), 1 / (1 - b2 ** t)  # reciprocal bias corrections, as the built-in Adam
     for i in range(p.shape[0]):
         s[i] = b1 * s[i] + (1 - b1) * g[i]
         r[i] = b2 * r[i] + (1 - b2) * (g[i] * g[i])
-        p[i] = p[i] - lr * (s[i] / (1 - b1 ** t)) / (np.sqrt(r[i] / (1 - b2 ** t)) + 1e-8)
+        p[i] = p[i] - lr * (s[i] * c1) / (np.sqrt(r[i] * c2) + 1e-8)
 
 
 def _numpy_sgd(p, g, state, hyper, t):

@@ -100,29 +100,31 @@ def _sq_dev(x, mu):
 
 @njit
 def _weight_grad(T, A, W, Wg, wd):
-    """Wg = T * A' / m + wd * W (the course's nn_backpropagation.m), ``m`` = batch size."""
-    h, w = W.shape
+    """Wg = (T/m) * A' + wd * W (the course's nn_backpropagation.m: T * A' / m), ``m`` = batch size.
+
+    T is divided in place before the product: a pass over units x m instead of one over the
+    weights (784 x 400 on the MNIST net); callers use T for the layer below first."""
+    h, m_ = T.shape
     # m in the parameters' dtype: a float32 quotient is the same number as the float64 one rounded
     # (division is correctly rounded), and the loop stays in float32 (vectorised, no conversions)
-    m = W.dtype.type(T.shape[1])
+    m = W.dtype.type(m_)
+    for j in range(h):
+        for s in range(m_):
+            T[j, s] = T[j, s] / m
     np.dot(T, A.T, Wg)
-    if wd == 0.0:
+    if wd != 0.0:
         for j in range(h):
-            for i in range(w):
-                Wg[j, i] = Wg[j, i] / m
-    else:
-        for j in range(h):
-            for i in range(w):
-                Wg[j, i] = Wg[j, i] / m + wd * W[j, i]
+            for i in range(W.shape[1]):
+                Wg[j, i] = Wg[j, i] + wd * W[j, i]
 
 
 @njit
-def _layer_forward(a_prev, W, b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd, tmp):
-    """z = BN(W a_prev + b) for one layer (``units x m`` blocks); returns the updated shared
-    counter vecNum.  Loops run unit-outer / sample-inner so the inner loop is contiguous;
-    ``tmp`` is scratch of at least 4 x units."""
+def _layer_forward(b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd, tmp):
+    """z = BN(z + b) for one layer, ``z`` holding the product W a_prev (``units x m`` blocks: the
+    caller multiplies, so layer 0 can take its input as rows); returns the updated shared counter
+    vecNum.  Loops run unit-outer / sample-inner so the inner loop is contiguous; ``tmp`` is
+    scratch of at least 4 x units."""
     h, m = z.shape
-    np.dot(W, a_prev, z)
     if bn == BN_OFF or not train:
         for j in range(h):
             zj = z[j]
@@ -258,12 +260,12 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         m = bounds[bi + 1] - bounds[bi]
         if iopt[I_LOOKAHEAD]:
             lookahead(params, state, hyper, fwd)
-        # gather the batch
-        A0 = _block(acts, 0, nin, m)
+        # gather the batch as rows (contiguous copies); layer 0 reads it transposed (G.T, no copy)
+        G = _block(acts, 0, m, nin)
         for s in range(m):
             r = perm[bounds[bi] + s]
             for j in range(nin):
-                A0[j, s] = X[r, j]
+                G[s, j] = X[r, j]
         # forward
         cost2 = 0.0
         for k in range(L):
@@ -273,8 +275,12 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 for i in range(h * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
             Z = _block(acts, m * aoff[k + 1], h, m)
+            if k == 0:
+                np.dot(W, G.T, Z)
+            else:
+                np.dot(W, _block(acts, m * aoff[k], sizes[k], m), Z)
             scal[S_VECNUM] = _layer_forward(
-                _block(acts, m * aoff[k], sizes[k], m), W, fwd[lay[k, 1]:lay[k, 1] + h], Z, True, bn,
+                fwd[lay[k, 1]:lay[k, 1] + h], Z, True, bn,
                 fwd[lay[k, 2]:], fwd[lay[k, 3]:], stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h],
                 scal[S_VECNUM], _block(xhats, m * aoff[k + 1], h, m), sds[aoff[k + 1]:aoff[k + 2]], tmp)
             zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
@@ -343,13 +349,14 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             else:
                 for j in range(h):
                     bg[j] = _sum(T[j]) / m
-            Aprev = _block(acts, m * aoff[k], w, m)
             W = _block(fwd, lay[k, 0], h, w)
-            _weight_grad(T, Aprev, W, _block(grads, lay[k, 0], h, w), wd)
+            Wg = _block(grads, lay[k, 0], h, w)
             if k == 0:
+                _weight_grad(T, G.T, W, Wg, wd)
                 break
             T2 = _block(th2, 0, w, m)
-            np.dot(W.T, T, T2)
+            np.dot(W.T, T, T2)  # theta of the layer below, before _weight_grad scales T
+            _weight_grad(T, _block(acts, m * aoff[k], w, m), W, Wg, wd)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
                 for j in range(w):
@@ -389,14 +396,19 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
-        A = _block(a, 0, sizes[0], m)
+        G = _block(a, 0, m, sizes[0])  # rows, read transposed by layer 0 (as in _epoch)
         for s in range(m):
             for j in range(sizes[0]):
-                A[j, s] = X[start + s, j]
+                G[s, j] = X[start + s, j]
         for k in range(L):
             h = sizes[k + 1]
             Z = _block(z, 0, h, m)
-            _layer_forward(A, _block(params, lay[k, 0], h, sizes[k]), params[lay[k, 1]:lay[k, 1] + h], Z,
+            W = _block(params, lay[k, 0], h, sizes[k])
+            if k == 0:
+                np.dot(W, G.T, Z)
+            else:
+                np.dot(W, _block(a, 0, sizes[k], m), Z)
+            _layer_forward(params[lay[k, 1]:lay[k, 1] + h], Z,
                            False, iopt[I_BN], params[lay[k, 2]:], params[lay[k, 3]:],
                            stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h], 0.0, dummy, dummy[0], tmp)
             if k == L - 1:
@@ -404,7 +416,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
             else:
                 act_f(z[:m * h], h)
             a, z = z, a
-            A = _block(a, 0, h, m)
+        A = _block(a, 0, sizes[L], m)
         for s in range(m):
             for j in range(A.shape[0]):
                 out[start + s, j] = A[j, s]

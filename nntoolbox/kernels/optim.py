@@ -64,13 +64,15 @@ def adam(p, g, state, hyper, t):
     eps_out, eps_in = f(1e-8), f(0.00001)
     s = state[0]
     r = state[1]
-    c1 = f(1 - ADAM_RHO1 ** t)
-    c2 = f(1 - ADAM_RHO2 ** t)
+    # reciprocal bias corrections: one multiply per element instead of a division (a division's
+    # throughput is a sixth of a multiply's; the result is within an ulp of s/(1-rho1^t))
+    c1 = f(1 / (1 - ADAM_RHO1 ** t))
+    c2 = f(1 / (1 - ADAM_RHO2 ** t))
     for i in range(p.shape[0]):
         s[i] = rho1 * s[i] + one_rho1 * g[i]
         r[i] = rho2 * r[i] + one_rho2 * (g[i] * g[i])
-        sh = s[i] / c1
-        rh = r[i] / c2
+        sh = s[i] * c1
+        rh = r[i] * c2
         if textbook:
             p[i] = p[i] - lr * sh / (np.sqrt(rh) + eps_out)
         else:
