@@ -36,6 +36,7 @@ from numba import types
 from scipy.special import expit
 
 from .kernels import CACHE, FirstClass
+from .kernels.vexp import vexp
 from .options import NAMES
 
 Array = np.ndarray
@@ -195,18 +196,22 @@ def softmax(z: Array) -> Array:
 
 
 def _softmax_columns(z, n):
-    """Kernel form: softmax over each column of a flat ``n x m`` block (units x samples), max subtracted."""
+    """Kernel form: softmax over each column of a flat ``n x m`` block (units x samples), max subtracted.
+    Unit-outer loops with per-sample running max and sum, so the inner loops (over samples) vectorise."""
     m = z.shape[0] // n
-    for s in range(m):
-        mx = z[s]
-        for j in range(1, n):
-            mx = max(mx, z[j * m + s])
-        tot = 0.0
-        for j in range(n):
-            z[j * m + s] = np.exp(z[j * m + s] - mx)
-            tot += z[j * m + s]
-        for j in range(n):
-            z[j * m + s] = z[j * m + s] / tot
+    mx = z[:m].copy()
+    for j in range(1, n):
+        for s in range(m):
+            mx[s] = max(mx[s], z[j * m + s])
+    tot = np.zeros(m)  # the sums in float64 for both dtypes
+    for j in range(n):
+        for s in range(m):
+            e = vexp(z[j * m + s] - mx[s])
+            z[j * m + s] = e
+            tot[s] += e
+    for j in range(n):
+        for s in range(m):
+            z[j * m + s] = z[j * m + s] / tot[s]
 
 
 def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
@@ -220,7 +225,7 @@ def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------------------ built-ins
-register_activation("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z)), lambda a: a * (1 - a), range=(0, 1),
+register_activation("sigmoid", lambda z: 1.0 / (1.0 + vexp(-z)), lambda a: a * (1 - a), range=(0, 1),
                     numpy_f=expit, numpy_df=lambda a: a * (1 - a), _builtin=True)
 register_activation("tanh", lambda z: np.tanh(z), lambda a: 1 - a ** 2, range=(-1, 1), numpy_f=np.tanh,
                     numpy_df=lambda a: 1 - a ** 2, _builtin=True)
