@@ -10,9 +10,9 @@ operations, ``if``/``else``; plain Python or ``numba.njit``).  From them:
   ``f_block(z, n)`` (in place over a flat ``n x m`` block: n units by m samples) and
   ``df_block(a, t)`` (``t *= df(a)``), called once per layer and batch through
   first-class function pointers, so one compiled epoch kernel (cached on disk)
-  serves every activation; the block loops themselves are compiled per
-  registered function (closures, which Numba does not cache: ~0.2 s per
-  block kernel and dtype, the first time a process uses it);
+  serves every activation; the built-ins' block kernels are cached on disk too,
+  a registered function's compile in each process that uses it (~0.2 s per
+  block kernel and dtype);
 * the stepwise engine uses ``numpy_f`` / ``numpy_df`` (array functions) when
   given, else ``numba.vectorize`` ufuncs built from ``f`` / ``df``.
 
@@ -27,14 +27,15 @@ from __future__ import annotations
 import inspect
 import math
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import Any, Callable
 
 import numba
 import numpy as np
 from numba import types
-from scipy.special import expit
 
 from .kernels import CACHE, FirstClass
+from .kernels.vexp import vexp
 from .options import NAMES
 
 Array = np.ndarray
@@ -92,21 +93,35 @@ def _njit_scalar(fn: Callable, what: str) -> Any:
     return numba.njit(fn)
 
 
-def _scalar_block_kernels(f: Any, df: Any) -> Callable[[Any], tuple[Any, Any]]:
-    """Block kernels built from njit scalar functions (closures: compiled per function and dtype)."""
+# The block loops of every elementwise activation: one body, whose globals ``f``/``df`` are bound per
+# activation by _bound (Numba compiles a function's globals as constants).
+def _f_block(z, n):  # noqa: ARG001 - n (units) matters to per-sample functions (softmax) only
+    for i in range(z.shape[0]):
+        z[i] = f(z[i])  # noqa: F821 - bound by _bound
+
+
+def _df_block(a, t):
+    for i in range(a.shape[0]):
+        t[i] = t[i] * df(a[i])  # noqa: F821 - bound by _bound
+
+
+def _bound(template: Callable, name: str, **names: Any) -> Callable:
+    """A copy of ``template`` reading ``names`` as globals, with a qualname of its own: Numba's cache
+    index is keyed by source file and qualname (and the bytecode, the same for every copy), so each
+    activation's kernels get their own index instead of loading another activation's."""
+    fn = FunctionType(template.__code__, {**template.__globals__, **names}, template.__name__)
+    fn.__qualname__ = f"{template.__name__}_{name}"
+    return fn
+
+
+def _elementwise_kernels(name: str, f: Any, df: Any, cache: bool) -> Callable[[Any], tuple[Any, Any]]:
+    """Block kernels of njit scalar functions.  ``cache`` only for the built-ins, whose scalar functions
+    live in this file (a cached kernel is rebuilt when this file changes; a registered function may
+    change while its name stays, so its kernels compile in each process: ~0.2 s per kernel and dtype)."""
     def make(dtype: Any) -> tuple[Any, Any]:
         sig_f, sig_df = block_signatures(dtype)
-
-        def f_block(z, n):  # noqa: ARG001 - n (units) matters to per-sample functions (softmax) only
-            for i in range(z.shape[0]):
-                z[i] = f(z[i])
-
-        def df_block(a, t):
-            for i in range(a.shape[0]):
-                t[i] = t[i] * df(a[i])
-
-        return (numba.cfunc(sig_f, error_model="numpy")(f_block),
-                numba.cfunc(sig_df, error_model="numpy")(df_block))
+        return (numba.cfunc(sig_f, cache=cache, error_model="numpy")(_bound(_f_block, name, f=f)),
+                numba.cfunc(sig_df, cache=cache, error_model="numpy")(_bound(_df_block, name, df=df)))
     return make
 
 
@@ -140,7 +155,7 @@ def _add(entry: Activation) -> Activation:
 def register_activation(name: str, f: Callable[[float], float], df: Callable[[float], float], *,
                         range: tuple[float, float] = (-INF, INF), hidden: bool = True, output: bool = True,
                         numpy_f: Callable[[Array], Array] | None = None,
-                        numpy_df: Callable[[Array], Array] | None = None, _check: bool = True) -> Activation:
+                        numpy_df: Callable[[Array], Array] | None = None, _builtin: bool = False) -> Activation:
     """Register an activation ``name`` for ``nn_create(..., 'active function', name)`` / ``'output function'``.
 
     ``f(z)`` and ``df(a)`` are scalar functions Numba can compile, ``df`` being
@@ -159,7 +174,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
         raise ValueError(f"register_activation({name!r}): hidden and output cannot both be False")
     lo_hi = _check_range(name, range)
     sf, sdf = _njit_scalar(f, f"register_activation({name!r}): f"), _njit_scalar(df, f"register_activation({name!r}): df")
-    for what, fn in (("f", sf), ("df", sdf)) if _check else ():  # built-ins: compiled on first use, not at import
+    for what, fn in (("f", sf), ("df", sdf)) if not _builtin else ():  # built-ins: compiled on first use
         try:
             value = fn(0.5)
         except Exception as e:  # noqa: BLE001 - Numba typing errors come in many classes
@@ -168,7 +183,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
         if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
             raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
-                           bool(output), ELEMENTWISE, _scalar_block_kernels(sf, sdf)))
+                           bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE)))
 
 
 # ------------------------------------------------------------------ softmax (output only)
@@ -180,18 +195,22 @@ def softmax(z: Array) -> Array:
 
 
 def _softmax_columns(z, n):
-    """Kernel form: softmax over each column of a flat ``n x m`` block (units x samples), max subtracted."""
+    """Kernel form: softmax over each column of a flat ``n x m`` block (units x samples), max subtracted.
+    Unit-outer loops with per-sample running max and sum, so the inner loops (over samples) vectorise."""
     m = z.shape[0] // n
-    for s in range(m):
-        mx = z[s]
-        for j in range(1, n):
-            mx = max(mx, z[j * m + s])
-        tot = 0.0
-        for j in range(n):
-            z[j * m + s] = np.exp(z[j * m + s] - mx)
-            tot += z[j * m + s]
-        for j in range(n):
-            z[j * m + s] = z[j * m + s] / tot
+    mx = z[:m].copy()
+    for j in range(1, n):
+        for s in range(m):
+            mx[s] = max(mx[s], z[j * m + s])
+    tot = np.zeros(m)  # the sums in float64 for both dtypes
+    for j in range(n):
+        for s in range(m):
+            e = vexp(z[j * m + s] - mx[s])
+            z[j * m + s] = e
+            tot[s] += e
+    for j in range(n):
+        for s in range(m):
+            z[j * m + s] = z[j * m + s] / tot[s]
 
 
 def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
@@ -205,17 +224,24 @@ def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------------------ built-ins
-register_activation("sigmoid", lambda z: 1.0 / (1.0 + np.exp(-z)), lambda a: a * (1 - a), range=(0, 1),
-                    numpy_f=expit, numpy_df=lambda a: a * (1 - a), _check=False)
+def _expit(z: Array) -> Array:
+    """``scipy.special.expit``, imported on first use (scipy.special takes ~0.3 s to import)."""
+    from scipy.special import expit  # noqa: PLC0415
+
+    return expit(z)
+
+
+register_activation("sigmoid", lambda z: 1.0 / (1.0 + vexp(-z)), lambda a: a * (1 - a), range=(0, 1),
+                    numpy_f=_expit, numpy_df=lambda a: a * (1 - a), _builtin=True)
 register_activation("tanh", lambda z: np.tanh(z), lambda a: 1 - a ** 2, range=(-1, 1), numpy_f=np.tanh,
-                    numpy_df=lambda a: 1 - a ** 2, _check=False)
+                    numpy_df=lambda a: 1 - a ** 2, _builtin=True)
 register_activation("relu", lambda z: z if z > 0 else 0.0, lambda a: 1.0 if a > 0 else 0.0, range=(0, INF),
-                    numpy_f=lambda z: np.maximum(z, 0), numpy_df=lambda a: (a > 0).astype(a.dtype), _check=False)
+                    numpy_f=lambda z: np.maximum(z, 0), numpy_df=lambda a: (a > 0).astype(a.dtype), _builtin=True)
 # slope 0.01 below 0; a < 0 exactly when z < 0, so the derivative can be read from the output
 register_activation("leaky_relu", lambda z: z if z > 0 else 0.01 * z, lambda a: 1.0 if a > 0 else 0.01,
                     numpy_f=lambda z: np.where(z > 0, z, 0.01 * z),
-                    numpy_df=lambda a: np.where(a > 0, 1.0, 0.01).astype(a.dtype), _check=False)
+                    numpy_df=lambda a: np.where(a > 0, 1.0, 0.01).astype(a.dtype), _builtin=True)
 # MATLAB purelin: regression outputs and linear-decoder autoencoders
 register_activation("linear", lambda z: z, lambda a: 1.0, hidden=False, numpy_f=lambda z: z,
-                    numpy_df=np.ones_like, _check=False)
+                    numpy_df=np.ones_like, _builtin=True)
 _add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernels))
