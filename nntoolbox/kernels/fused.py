@@ -108,18 +108,26 @@ def _small_matmul(W, A, Z):
     """Z = W A for a small W, where a BLAS call (packing its operands) costs more than the arithmetic.
 
     Four columns of W per pass over a row of Z; every entry is summed over W's columns in ascending
-    order with fused multiply-adds, as OpenBLAS's kernels do (float64 results matched it bit for bit)."""
+    order with fused multiply-adds, as OpenBLAS's kernels do (float64 results matched it bit for bit).
+    The first pass writes Z (``zero +`` keeps that first product fused like the others, in Z's dtype)."""
     h, w = W.shape
     m = A.shape[1]
     w4 = w - w % 4
+    zero = Z.dtype.type(0.0)
     for j in range(h):
-        for s in range(m):
-            Z[j, s] = 0.0
-        for i in range(0, w4, 4):
+        if w4:
+            c0, c1, c2, c3 = W[j, 0], W[j, 1], W[j, 2], W[j, 3]
+            for s in range(m):
+                Z[j, s] = zero + c0 * A[0, s] + c1 * A[1, s] + c2 * A[2, s] + c3 * A[3, s]
+        else:
+            c = W[j, 0]
+            for s in range(m):
+                Z[j, s] = c * A[0, s]
+        for i in range(4, w4, 4):
             c0, c1, c2, c3 = W[j, i], W[j, i + 1], W[j, i + 2], W[j, i + 3]
             for s in range(m):
                 Z[j, s] = Z[j, s] + c0 * A[i, s] + c1 * A[i + 1, s] + c2 * A[i + 2, s] + c3 * A[i + 3, s]
-        for i in range(w4, w):
+        for i in range(w4 if w4 else 1, w):
             c = W[j, i]
             for s in range(m):
                 Z[j, s] += c * A[i, s]
