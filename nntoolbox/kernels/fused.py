@@ -489,8 +489,13 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 
 
 def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
-    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations."""
-    return (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
+    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations (memoised until a
+    field changes; a registered name is never registered again, so its kernels stay the same)."""
+    kernels = nn._memo.get("activation_kernels")
+    if kernels is None:
+        kernels = nn._memo["activation_kernels"] = (*ACTIVATIONS[nn["active_function"]].kernels(dt),
+                                                    *ACTIVATIONS[nn["output_function"]].kernels(dt))
+    return kernels
 
 
 def _stats(buf: Buffers) -> np.ndarray:
