@@ -47,6 +47,8 @@ _TRANSIENT = ("a", "theta")
 _FIXED = ("size", "depth")
 # Fields every network keeps (deleting one is refused), besides every nn_create option.
 _REQUIRED = frozenset({*_FIXED, *_COUNTERS, *_FLAGS, *_NUMBERS, "cost", "dtype"})
+# Field values a copy shares (immutable).
+_SHARED_TYPES = frozenset({str, int, float, bool, tuple, type(None)})
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -245,6 +247,8 @@ class Network(MutableMapping):
         out = Network.__new__(Network)
         fields = self._fields.copy()
         for k, v in fields.items():
+            if type(v) in _SHARED_TYPES:  # most fields: one set lookup instead of the isinstance chain
+                continue
             if isinstance(v, np.ndarray):
                 if v.flags.writeable:  # read-only arrays (made by the library) are shared
                     fields[k] = v.copy()
@@ -281,8 +285,12 @@ class Network(MutableMapping):
 
     # ---- mapping interface ----
     def _view_fields(self) -> dict[str, tuple[str, Any]]:
-        """Buffer-backed field name -> (kind, index): params/grads/state groups, E/S."""
-        out: dict[str, tuple[str, Any]] = {}
+        """Buffer-backed field name -> (kind, index): params/grads/state groups, E/S (memoised: it
+        depends on the buffers' layout only, and new buffers clear the memo)."""
+        out = self._memo.get("view_fields")
+        if out is not None:
+            return out
+        out = {}
         for g in self._buf.groups():
             gid = PARAM_GROUPS.index(g)
             out[g] = ("params", gid)
@@ -291,6 +299,7 @@ class Network(MutableMapping):
                 out[prefix + g] = ("state", (slot, gid))
         if self._buf.stats is not None:
             out["E"], out["S"] = ("stats", 0), ("stats", 1)
+        self._memo["view_fields"] = out
         return out
 
     def _layers(self, name: str) -> LayerList | None:
@@ -379,7 +388,7 @@ class Network(MutableMapping):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_"):
-            if name in Network.__slots__:
+            if name in _SLOTS:
                 object.__setattr__(self, name, value)
                 return
             raise AttributeError(f"nn.{name}: fields starting with '_' are internal")
@@ -443,6 +452,9 @@ class Network(MutableMapping):
         bg = getattr(np.random, self._rng_state["bit_generator"])(0)
         bg.state = self._rng_state
         return np.random.Generator(bg)
+
+
+_SLOTS = frozenset(Network.__slots__)
 
 
 def n_layers(nn: Network) -> int:

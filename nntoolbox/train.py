@@ -222,7 +222,8 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     if opt.batch_size > m:
         raise ValueError(f"option.batch_size ({opt.batch_size}) is larger than the number of samples ({m})")
     bounds = batch_bounds(m, opt.batch_size, opt.remainder)
-    check_trainable(nn, int(np.min(np.diff(bounds))), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
+    # every batch has batch_size rows but the last, which may be smaller
+    check_trainable(nn, int(bounds[-1] - bounds[-2]), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
     val = _Validation(nn, opt.validation) if opt.validation is not None else None
     work = nn.copy()
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it

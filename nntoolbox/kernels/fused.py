@@ -11,8 +11,9 @@ serves every configuration, including registered ones: compile once, then
 Layout: inside the kernels a batch is ``units x m``, as in the course, so the
 innermost loops run over the m samples of a batch (contiguous, vectorised).
 Matrix products go through BLAS (``np.dot``), which keeps the MNIST-sized
-network at BLAS speed; on the chess network's 10 x 10 layers a BLAS call
-(~0.4 us) still beats hand-written loops compiled by Numba (~0.9 us, measured).
+network at BLAS speed, except the products ``W a`` and ``W' theta`` of small
+layers (the chess network's 10 x 10): there a BLAS call costs more than the
+arithmetic, and loops over four columns of W at a time beat it (``SMALL_PRODUCT``).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
 ``backprop.py``, ``batchnorm.py``) operation by operation; the parity tests
 run both paths against the course's reference runs.
@@ -34,6 +35,10 @@ from .fpu import flush_denormals, restore_fpu
 MSE, CE = OBJ_CODES["MSE"], OBJ_CODES["Cross Entropy"]
 BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["standard"]
 PREDICT_CHUNK = 4096  # rows per inference block: bounds the workspace for large inputs
+# Products W a with W of at most this many entries run in hand-written loops: measured against OpenBLAS
+# (Haswell kernels, batch of 100) they took 0.85x (float64) / 0.5x (float32) its time on 10 x 10,
+# 0.3x on 2 x 10, and 1.1x / 0.7x on 16 x 16, 1.6x / 1.2x on 32 x 32.
+SMALL_PRODUCT = 128
 
 # integer settings passed to the epoch kernel, in this order
 I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE, I_FLUSH = range(8)
@@ -48,54 +53,158 @@ S_VECNUM, S_TIME, S_DROPSTEP = range(3)
 REASSOC = {"reassoc", "contract"}
 
 
+# The reductions take a ``units x m`` block and a row index: a row view (``z[j]``) made inside compiled
+# code costs an atomic NRT reference count up and down, more than the arithmetic on the chess network's
+# 100-sample rows.
 @njit(fastmath=REASSOC)
-def _sum(x):
-    t = x[0]
-    for s in range(1, x.shape[0]):
-        t += x[s]
+def _sum(x, j):
+    """sum(x[j, :]) (reassociated)."""
+    t = x[j, 0]
+    for s in range(1, x.shape[1]):
+        t += x[j, s]
     return t
 
 
 @njit(fastmath=REASSOC)
-def _dot_sum(x, y):
-    """(sum(x .* y), sum(x)) in one pass (reassociated)."""
-    t = x[0] * y[0]
-    u = x[0]
-    for s in range(1, x.shape[0]):
-        t += x[s] * y[s]
-        u += x[s]
+def _dot_sum(x, y, j):
+    """(sum(x[j, :] .* y[j, :]), sum(x[j, :])) in one pass (reassociated)."""
+    t = x[j, 0] * y[j, 0]
+    u = x[j, 0]
+    for s in range(1, x.shape[1]):
+        t += x[j, s] * y[j, s]
+        u += x[j, s]
     return t, u
 
 
 @njit(fastmath=REASSOC)
-def _scale_sum(x, c):
-    """x *= c in place; returns sum(x) (the sum reassociated, the elements exact)."""
-    x[0] = x[0] * c
-    t = x[0]
-    for s in range(1, x.shape[0]):
-        x[s] = x[s] * c
-        t += x[s]
+def _scale_sum(x, j, c):
+    """x[j, :] *= c in place; returns its sum (the sum reassociated, the elements exact)."""
+    x[j, 0] = x[j, 0] * c
+    t = x[j, 0]
+    for s in range(1, x.shape[1]):
+        x[j, s] = x[j, s] * c
+        t += x[j, s]
     return t
 
 
 @njit(fastmath=REASSOC)
-def _add_sum(x, c):
-    """x += c in place; returns sum(x) (the sum reassociated, the elements exact)."""
-    x[0] = x[0] + c
-    t = x[0]
-    for s in range(1, x.shape[0]):
-        x[s] = x[s] + c
-        t += x[s]
+def _add_sum(x, j, c):
+    """x[j, :] += c in place; returns its sum (the sum reassociated, the elements exact)."""
+    x[j, 0] = x[j, 0] + c
+    t = x[j, 0]
+    for s in range(1, x.shape[1]):
+        x[j, s] = x[j, s] + c
+        t += x[j, s]
     return t
 
 
 @njit(fastmath=REASSOC)
-def _sq_dev(x, mu):
-    """sum((x - mu).^2) (reassociated)."""
-    t = (x[0] - mu) ** 2
-    for s in range(1, x.shape[0]):
-        t += (x[s] - mu) ** 2
+def _sq_dev(x, j, mu):
+    """sum((x[j, :] - mu).^2) (reassociated)."""
+    t = (x[j, 0] - mu) ** 2
+    for s in range(1, x.shape[1]):
+        t += (x[j, s] - mu) ** 2
     return t
+
+
+@njit(fastmath={"contract"})
+def _small_matmul(W, A, Z):
+    """Z = W A for a small W, where a BLAS call (packing its operands) costs more than the arithmetic.
+
+    Two rows of Z at a time (each element of A loaded once for both), four columns of W per pass over
+    them; every entry is summed over W's columns in ascending order with fused multiply-adds, as
+    OpenBLAS's kernels do (float64 results matched it bit for bit).  The first pass writes Z (``zero +``
+    keeps that first product fused like the others, in Z's dtype)."""
+    h, w = W.shape
+    m = A.shape[1]
+    if w < 4:
+        for j in range(h):
+            _small_matmul_row(W, A, Z, j)
+        return
+    w4 = w - w % 4
+    zero = Z.dtype.type(0.0)
+    for j in range(0, h - 1, 2):
+        c0, c1, c2, c3 = W[j, 0], W[j, 1], W[j, 2], W[j, 3]
+        d0, d1, d2, d3 = W[j + 1, 0], W[j + 1, 1], W[j + 1, 2], W[j + 1, 3]
+        for s in range(m):
+            a0, a1, a2, a3 = A[0, s], A[1, s], A[2, s], A[3, s]
+            Z[j, s] = zero + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
+            Z[j + 1, s] = zero + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
+        for i in range(4, w4, 4):
+            c0, c1, c2, c3 = W[j, i], W[j, i + 1], W[j, i + 2], W[j, i + 3]
+            d0, d1, d2, d3 = W[j + 1, i], W[j + 1, i + 1], W[j + 1, i + 2], W[j + 1, i + 3]
+            for s in range(m):
+                a0, a1, a2, a3 = A[i, s], A[i + 1, s], A[i + 2, s], A[i + 3, s]
+                Z[j, s] = Z[j, s] + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
+                Z[j + 1, s] = Z[j + 1, s] + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
+        for i in range(w4, w):
+            c, d = W[j, i], W[j + 1, i]
+            for s in range(m):
+                Z[j, s] += c * A[i, s]
+                Z[j + 1, s] += d * A[i, s]
+    if h % 2:
+        _small_matmul_row(W, A, Z, h - 1)
+
+
+@njit(fastmath={"contract"})
+def _small_matmul_row(W, A, Z, j):
+    """Row j of Z = W A, summed as in :func:`_small_matmul` (its odd last row, and W of < 4 columns)."""
+    w = W.shape[1]
+    m = A.shape[1]
+    w4 = w - w % 4
+    zero = Z.dtype.type(0.0)
+    if w4:
+        c0, c1, c2, c3 = W[j, 0], W[j, 1], W[j, 2], W[j, 3]
+        for s in range(m):
+            Z[j, s] = zero + c0 * A[0, s] + c1 * A[1, s] + c2 * A[2, s] + c3 * A[3, s]
+    else:
+        c = W[j, 0]
+        for s in range(m):
+            Z[j, s] = c * A[0, s]
+    for i in range(4, w4, 4):
+        c0, c1, c2, c3 = W[j, i], W[j, i + 1], W[j, i + 2], W[j, i + 3]
+        for s in range(m):
+            Z[j, s] = Z[j, s] + c0 * A[i, s] + c1 * A[i + 1, s] + c2 * A[i + 2, s] + c3 * A[i + 3, s]
+    for i in range(w4 if w4 else 1, w):
+        c = W[j, i]
+        for s in range(m):
+            Z[j, s] += c * A[i, s]
+
+
+@njit
+def _matmul(W, A, Z):
+    """Z = W A: hand-written for W of at most SMALL_PRODUCT entries, else BLAS."""
+    if W.shape[0] * W.shape[1] <= SMALL_PRODUCT:
+        _small_matmul(W, A, Z)
+    else:
+        np.dot(W, A, Z)
+
+
+@njit
+def _input_as_rows(sizes):
+    """Whether a batch's input is gathered as rows (``m x units``: contiguous copies, read transposed
+    by BLAS) rather than as ``units x m`` columns (what the hand-written small product reads)."""
+    return sizes[0] * sizes[1] > SMALL_PRODUCT
+
+
+@njit
+def _gather_row(X, r, s, A0, G, rows_in):
+    """Sample s of the input block from row r of X, in the layout of :func:`_input_as_rows`."""
+    if rows_in:
+        for j in range(X.shape[1]):
+            G[s, j] = X[r, j]
+    else:
+        for j in range(X.shape[1]):
+            A0[j, s] = X[r, j]
+
+
+@njit
+def _input_product(W, A0, G, Z, rows_in):
+    """Z = W a_0 for layer 0, reading the input block in the layout it was gathered in."""
+    if rows_in:
+        np.dot(W, G.T, Z)
+    else:
+        _small_matmul(W, A0, Z)
 
 
 @njit
@@ -119,103 +228,97 @@ def _weight_grad(T, A, W, Wg, wd):
 
 
 @njit
-def _layer_forward(b, z, train, bn, gam, bet, E, S, vecnum, xhat, sd, tmp):
-    """z = BN(z + b) for one layer, ``z`` holding the product W a_prev (``units x m`` blocks: the
-    caller multiplies, so layer 0 can take its input as rows); returns the updated shared counter
-    vecNum.  Loops run unit-outer / sample-inner so the inner loop is contiguous; ``tmp`` is
-    scratch of at least 4 x units."""
+def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
+    """z = BN(z + b) for layer k, ``z`` holding the product W a_prev (``units x m`` blocks: the caller
+    multiplies, so layer 0 can read its input as rows); returns the updated shared counter vecNum.
+
+    b, Gamma, Beta are read from ``p`` at ``lay[k]``'s offsets, E/S from columns ``so..`` of ``st``;
+    training writes xhat and (standard mode) the batch deviations ``sd[sdo..]``.  Loops run
+    unit-outer / sample-inner so the inner loop is contiguous; ``tmp`` is scratch of 4 x units:
+    mean | 1 / denominator | gamma | beta, one entry per unit."""
     h, m = z.shape
+    bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
     if bn == BN_OFF or not train:
         for j in range(h):
-            zj = z[j]
-            bj = b[j]
+            bj = p[bo + j]
             for s in range(m):
-                zj[s] = zj[s] + bj
+                z[j, s] = z[j, s] + bj
     if bn == BN_OFF:
         return vecnum
     per_unit = bn == BN_STANDARD
-    mean = tmp[:h]
-    inv = tmp[h:2 * h]  # 1 / denominator
-    gam_h = tmp[2 * h:3 * h]
-    bet_h = tmp[3 * h:4 * h]
     for j in range(h):
-        gam_h[j] = gam[j] if per_unit else gam[0]
-        bet_h[j] = bet[j] if per_unit else bet[0]
+        tmp[2 * h + j] = p[go + j] if per_unit else p[go]
+        tmp[3 * h + j] = p[beo + j] if per_unit else p[beo]
     if not train:
         for j in range(h):
-            mean[j] = E[j]
-            inv[j] = 1.0 / (np.sqrt(S[j] ** 2 + STANDARD_EPS) if per_unit else S[j] + COURSE_EPS)
+            tmp[j] = st[0, so + j]
+            tmp[h + j] = 1.0 / (np.sqrt(st[1, so + j] ** 2 + STANDARD_EPS) if per_unit else st[1, so + j] + COURSE_EPS)
         for j in range(h):
-            zj = z[j]
-            mu, iv, g, be = mean[j], inv[j], gam_h[j], bet_h[j]
+            mu, iv, g, be = tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
             for s in range(m):
-                zj[s] = g * ((zj[s] - mu) * iv) + be
+                z[j, s] = g * ((z[j, s] - mu) * iv) + be
         return vecnum
     for j in range(h):
-        mean[j] = _add_sum(z[j], b[j])  # the bias, and the batch sum in the same pass
-        mean[j] = mean[j] / m
-        inv[j] = _sq_dev(z[j], mean[j])  # first the sum of squared deviations from the batch mean
+        tmp[j] = _add_sum(z, j, p[bo + j])  # the bias, and the batch sum in the same pass
+        tmp[j] = tmp[j] / m
+        tmp[h + j] = _sq_dev(z, j, tmp[j])  # first the sum of squared deviations from the batch mean
     for j in range(h):
-        mu, ss = mean[j], inv[j]
+        mu, ss = tmp[j], tmp[h + j]
         if bn == BN_COURSE:
             # running statistics over every batch so far, shared counter (see batchnorm.py)
             var = ss / (m - 1) if m > 1 else 0.0
-            E[j] = (E[j] * vecnum + mu * m) / (vecnum + m)
-            S[j] = np.sqrt((S[j] ** 2 * (vecnum - 1) + (m - 1) * var) / (vecnum + m - 1))
-            mean[j], inv[j] = E[j], 1.0 / (S[j] + COURSE_EPS)
+            st[0, so + j] = (st[0, so + j] * vecnum + mu * m) / (vecnum + m)
+            st[1, so + j] = np.sqrt((st[1, so + j] ** 2 * (vecnum - 1) + (m - 1) * var) / (vecnum + m - 1))
+            tmp[j], tmp[h + j] = st[0, so + j], 1.0 / (st[1, so + j] + COURSE_EPS)
         else:
             var = ss / m
             unbiased = var * m / (m - 1) if m > 1 else var
-            E[j] = (1 - STANDARD_MOMENTUM) * E[j] + STANDARD_MOMENTUM * mu
-            S[j] = np.sqrt((1 - STANDARD_MOMENTUM) * S[j] ** 2 + STANDARD_MOMENTUM * unbiased)
-            sd[j] = np.sqrt(var + STANDARD_EPS)
-            inv[j] = 1.0 / sd[j]
+            st[0, so + j] = (1 - STANDARD_MOMENTUM) * st[0, so + j] + STANDARD_MOMENTUM * mu
+            st[1, so + j] = np.sqrt((1 - STANDARD_MOMENTUM) * st[1, so + j] ** 2 + STANDARD_MOMENTUM * unbiased)
+            sd[sdo + j] = np.sqrt(var + STANDARD_EPS)
+            tmp[h + j] = 1.0 / sd[sdo + j]
     for j in range(h):
-        zj = z[j]
-        xj = xhat[j]
-        mu, iv, g, be = mean[j], inv[j], gam_h[j], bet_h[j]
+        mu, iv, g, be = tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
         for s in range(m):
-            x = (zj[s] - mu) * iv
-            xj[s] = x
-            zj[s] = g * x + be
+            x = (z[j, s] - mu) * iv
+            xhat[j, s] = x
+            z[j, s] = g * x + be
     return vecnum + m if bn == BN_COURSE else vecnum
 
 
 @njit
-def _bn_backward(theta, xhat, bn, gam, ggrad, bgrad, S, sd, tmp, bias_grad):
-    """Gamma/Beta gradients and theta below the normalisation (in place); also the bias
-    gradient sum(theta)/m of the layer (in the same pass as the course's scaling)."""
+def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp):
+    """Gamma/Beta gradients of layer k and theta below the normalisation (in place); also the bias
+    gradient sum(theta)/m of the layer (in the same pass as the course's scaling).  The gradients go
+    to ``g`` at ``lay[k]``'s offsets; the other arguments as in :func:`_layer_forward`; ``tmp``:
+    sum(theta .* xhat) | sum(theta) | scale, one entry per unit."""
     h, m = theta.shape
-    gt = tmp[:h]
-    bt = tmp[h:2 * h]
+    bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
     for j in range(h):
-        gt[j], bt[j] = _dot_sum(theta[j], xhat[j])
+        tmp[j], tmp[h + j] = _dot_sum(theta, xhat, j)
     if bn == BN_COURSE:
         gsum = 0.0
         bsum = 0.0
         for j in range(h):
-            gsum += gt[j] / m
-            bsum += bt[j] / m
-            bt[j] = gam[0] / (S[j] + COURSE_EPS)
-        ggrad[0] = gsum
-        bgrad[0] = bsum
+            gsum += tmp[j] / m
+            bsum += tmp[h + j] / m
+            tmp[h + j] = p[go] / (st[1, so + j] + COURSE_EPS)
+        g[go] = gsum
+        g[beo] = bsum
         for j in range(h):
-            bias_grad[j] = _scale_sum(theta[j], bt[j]) / m
+            g[bo + j] = _scale_sum(theta, j, tmp[h + j]) / m
     else:
-        sc = tmp[2 * h:3 * h]
         for j in range(h):
-            gt[j] = gt[j] / m
-            bt[j] = bt[j] / m
-            ggrad[j] = gt[j]
-            bgrad[j] = bt[j]
-            sc[j] = gam[j] / sd[j]
+            tmp[j] = tmp[j] / m
+            tmp[h + j] = tmp[h + j] / m
+            g[go + j] = tmp[j]
+            g[beo + j] = tmp[h + j]
+            tmp[2 * h + j] = p[go + j] / sd[sdo + j]
         for j in range(h):
-            tj = theta[j]
-            xj = xhat[j]
-            c, bj, gj = sc[j], bt[j], gt[j]
+            c, bj, gj = tmp[2 * h + j], tmp[h + j], tmp[j]
             for s in range(m):
-                tj[s] = c * (tj[s] - bj - xj[s] * gj)
-            bias_grad[j] = _sum(tj) / m
+                theta[j, s] = c * (theta[j, s] - bj - xhat[j, s] * gj)
+            g[bo + j] = _sum(theta, j) / m
 
 
 @njit
@@ -255,17 +358,15 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     for k in range(L + 1):
         aoff[k + 1] = aoff[k] + sizes[k]
     nin, nout = sizes[0], sizes[L]
+    rows_in = _input_as_rows(sizes)
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
         if iopt[I_LOOKAHEAD]:
             lookahead(params, state, hyper, fwd)
-        # gather the batch as rows (contiguous copies); layer 0 reads it transposed (G.T, no copy)
-        G = _block(acts, 0, m, nin)
+        A0, G = _block(acts, 0, nin, m), _block(acts, 0, m, nin)  # the input block, one of two layouts
         for s in range(m):
-            r = perm[bounds[bi] + s]
-            for j in range(nin):
-                G[s, j] = X[r, j]
+            _gather_row(X, perm[bounds[bi] + s], s, A0, G, rows_in)
         # forward
         cost2 = 0.0
         for k in range(L):
@@ -276,13 +377,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     cost2 += fwd[lay[k, 0] + i] ** 2
             Z = _block(acts, m * aoff[k + 1], h, m)
             if k == 0:
-                np.dot(W, G.T, Z)
+                _input_product(W, A0, G, Z, rows_in)
             else:
-                np.dot(W, _block(acts, m * aoff[k], sizes[k], m), Z)
-            scal[S_VECNUM] = _layer_forward(
-                fwd[lay[k, 1]:lay[k, 1] + h], Z, True, bn,
-                fwd[lay[k, 2]:], fwd[lay[k, 3]:], stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h],
-                scal[S_VECNUM], _block(xhats, m * aoff[k + 1], h, m), sds[aoff[k + 1]:aoff[k + 2]], tmp)
+                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z)
+            scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
+                                            _block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
             zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
             if k == L - 1:
                 out_f(zflat, h)
@@ -315,7 +414,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             sp = fopt[F_SPARSITY]
             kl = 0.0
             for j in range(sizes[1]):
-                rhohat[j] = _sum(A1[j]) / m
+                rhohat[j] = _sum(A1, j) / m
                 kl += sp * np.log(sp / rhohat[j]) + (1 - sp) * np.log((1 - sp) / (1 - rhohat[j]))
             cost += fopt[F_BETA] * kl
         costs[bi] = cost
@@ -341,21 +440,22 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
-            bg = grads[lay[k, 1]:lay[k, 1] + h]
             if bn != BN_OFF:
-                _bn_backward(T, _block(xhats, m * aoff[k + 1], h, m), bn, fwd[lay[k, 2]:],
-                             grads[lay[k, 2]:], grads[lay[k, 3]:], stats[1, ioff[k]:ioff[k] + h],
-                             sds[aoff[k + 1]:aoff[k + 2]], tmp, bg)
+                _bn_backward(T, _block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats, ioff[k],
+                             sds, aoff[k + 1], tmp)
             else:
                 for j in range(h):
-                    bg[j] = _sum(T[j]) / m
+                    grads[lay[k, 1] + j] = _sum(T, j) / m
             W = _block(fwd, lay[k, 0], h, w)
             Wg = _block(grads, lay[k, 0], h, w)
             if k == 0:
-                _weight_grad(T, G.T, W, Wg, wd)
+                if rows_in:
+                    _weight_grad(T, G.T, W, Wg, wd)
+                else:
+                    _weight_grad(T, A0, W, Wg, wd)
                 break
             T2 = _block(th2, 0, w, m)
-            np.dot(W.T, T, T2)  # theta of the layer below, before _weight_grad scales T
+            _matmul(W.T, T, T2)  # theta of the layer below, before _weight_grad scales T
             _weight_grad(T, _block(acts, m * aoff[k], w, m), W, Wg, wd)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
@@ -393,24 +493,22 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
     z = np.empty(PREDICT_CHUNK * big, dt)
     dummy = np.empty((1, 1), dt)
     tmp = np.empty(4 * big, dt)
+    rows_in = _input_as_rows(sizes)
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
-        G = _block(a, 0, m, sizes[0])  # rows, read transposed by layer 0 (as in _epoch)
+        A0, G = _block(a, 0, sizes[0], m), _block(a, 0, m, sizes[0])
         for s in range(m):
-            for j in range(sizes[0]):
-                G[s, j] = X[start + s, j]
+            _gather_row(X, start + s, s, A0, G, rows_in)
         for k in range(L):
             h = sizes[k + 1]
             Z = _block(z, 0, h, m)
             W = _block(params, lay[k, 0], h, sizes[k])
             if k == 0:
-                np.dot(W, G.T, Z)
+                _input_product(W, A0, G, Z, rows_in)
             else:
-                np.dot(W, _block(a, 0, sizes[k], m), Z)
-            _layer_forward(params[lay[k, 1]:lay[k, 1] + h], Z,
-                           False, iopt[I_BN], params[lay[k, 2]:], params[lay[k, 3]:],
-                           stats[0, ioff[k]:ioff[k] + h], stats[1, ioff[k]:ioff[k] + h], 0.0, dummy, dummy[0], tmp)
+                _matmul(W, _block(a, 0, sizes[k], m), Z)
+            _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
             if k == L - 1:
                 out_f(z[:m * h], h)
             else:
@@ -457,8 +555,13 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 
 
 def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
-    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations."""
-    return (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
+    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations (memoised until a
+    field changes; a registered name is never registered again, so its kernels stay the same)."""
+    kernels = nn._memo.get("activation_kernels")
+    if kernels is None:
+        kernels = nn._memo["activation_kernels"] = (*ACTIVATIONS[nn["active_function"]].kernels(dt),
+                                                    *ACTIVATIONS[nn["output_function"]].kernels(dt))
+    return kernels
 
 
 def _stats(buf: Buffers) -> np.ndarray:
