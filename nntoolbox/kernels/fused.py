@@ -107,75 +107,87 @@ def _sq_dev(x, j, mu):
     return t
 
 
+@njit
+def _w(W, j, i, trans):
+    """Entry (j, i) of W, or of W' when ``trans``."""
+    return W[i, j] if trans else W[j, i]
+
+
 @njit(fastmath={"contract"})
-def _small_matmul(W, A, Z):
-    """Z = W A for a small W, where a BLAS call (packing its operands) costs more than the arithmetic.
+def _small_matmul(W, A, Z, trans):
+    """Z = W A (``trans``: W' A) for a small W, where a BLAS call (packing its operands) costs more
+    than the arithmetic.
 
     Two rows of Z at a time (each element of A loaded once for both), four columns of W per pass over
     them; every entry is summed over W's columns in ascending order with fused multiply-adds, as
-    OpenBLAS's kernels do (float64 results matched it bit for bit).  The first pass writes Z (``zero +``
-    keeps that first product fused like the others, in Z's dtype)."""
-    h, w = W.shape
-    m = A.shape[1]
+    OpenBLAS's kernels do (on the chess layers float64 results matched it bit for bit).  The first
+    pass writes Z (``zero +`` keeps that first product fused like the others, in Z's dtype).  W' is
+    read through ``trans`` rather than passed as a transposed view: one compiled variant instead of
+    one per layout (each costs ~1 s of compiling)."""
+    h, m = Z.shape
+    w = A.shape[0]
     if w < 4:
         for j in range(h):
-            _small_matmul_row(W, A, Z, j)
+            _small_matmul_row(W, A, Z, trans, j)
         return
     w4 = w - w % 4
     zero = Z.dtype.type(0.0)
     for j in range(0, h - 1, 2):
-        c0, c1, c2, c3 = W[j, 0], W[j, 1], W[j, 2], W[j, 3]
-        d0, d1, d2, d3 = W[j + 1, 0], W[j + 1, 1], W[j + 1, 2], W[j + 1, 3]
+        c0, c1, c2, c3 = _w(W, j, 0, trans), _w(W, j, 1, trans), _w(W, j, 2, trans), _w(W, j, 3, trans)
+        d0, d1, d2, d3 = _w(W, j + 1, 0, trans), _w(W, j + 1, 1, trans), _w(W, j + 1, 2, trans), _w(W, j + 1, 3, trans)
         for s in range(m):
             a0, a1, a2, a3 = A[0, s], A[1, s], A[2, s], A[3, s]
             Z[j, s] = zero + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
             Z[j + 1, s] = zero + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
         for i in range(4, w4, 4):
-            c0, c1, c2, c3 = W[j, i], W[j, i + 1], W[j, i + 2], W[j, i + 3]
-            d0, d1, d2, d3 = W[j + 1, i], W[j + 1, i + 1], W[j + 1, i + 2], W[j + 1, i + 3]
+            c0, c1, c2, c3 = _w(W, j, i, trans), _w(W, j, i + 1, trans), _w(W, j, i + 2, trans), _w(W, j, i + 3, trans)
+            d0, d1 = _w(W, j + 1, i, trans), _w(W, j + 1, i + 1, trans)
+            d2, d3 = _w(W, j + 1, i + 2, trans), _w(W, j + 1, i + 3, trans)
             for s in range(m):
                 a0, a1, a2, a3 = A[i, s], A[i + 1, s], A[i + 2, s], A[i + 3, s]
                 Z[j, s] = Z[j, s] + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
                 Z[j + 1, s] = Z[j + 1, s] + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
         for i in range(w4, w):
-            c, d = W[j, i], W[j + 1, i]
+            c, d = _w(W, j, i, trans), _w(W, j + 1, i, trans)
             for s in range(m):
                 Z[j, s] += c * A[i, s]
                 Z[j + 1, s] += d * A[i, s]
     if h % 2:
-        _small_matmul_row(W, A, Z, h - 1)
+        _small_matmul_row(W, A, Z, trans, h - 1)
 
 
 @njit(fastmath={"contract"})
-def _small_matmul_row(W, A, Z, j):
+def _small_matmul_row(W, A, Z, trans, j):
     """Row j of Z = W A, summed as in :func:`_small_matmul` (its odd last row, and W of < 4 columns)."""
-    w = W.shape[1]
-    m = A.shape[1]
+    m = Z.shape[1]
+    w = A.shape[0]
     w4 = w - w % 4
     zero = Z.dtype.type(0.0)
     if w4:
-        c0, c1, c2, c3 = W[j, 0], W[j, 1], W[j, 2], W[j, 3]
+        c0, c1, c2, c3 = _w(W, j, 0, trans), _w(W, j, 1, trans), _w(W, j, 2, trans), _w(W, j, 3, trans)
         for s in range(m):
             Z[j, s] = zero + c0 * A[0, s] + c1 * A[1, s] + c2 * A[2, s] + c3 * A[3, s]
     else:
-        c = W[j, 0]
+        c = _w(W, j, 0, trans)
         for s in range(m):
             Z[j, s] = c * A[0, s]
     for i in range(4, w4, 4):
-        c0, c1, c2, c3 = W[j, i], W[j, i + 1], W[j, i + 2], W[j, i + 3]
+        c0, c1, c2, c3 = _w(W, j, i, trans), _w(W, j, i + 1, trans), _w(W, j, i + 2, trans), _w(W, j, i + 3, trans)
         for s in range(m):
             Z[j, s] = Z[j, s] + c0 * A[i, s] + c1 * A[i + 1, s] + c2 * A[i + 2, s] + c3 * A[i + 3, s]
     for i in range(w4 if w4 else 1, w):
-        c = W[j, i]
+        c = _w(W, j, i, trans)
         for s in range(m):
             Z[j, s] += c * A[i, s]
 
 
 @njit
-def _matmul(W, A, Z):
-    """Z = W A: hand-written for W of at most SMALL_PRODUCT entries, else BLAS."""
+def _matmul(W, A, Z, trans):
+    """Z = W A (``trans``: W' A): hand-written for W of at most SMALL_PRODUCT entries, else BLAS."""
     if W.shape[0] * W.shape[1] <= SMALL_PRODUCT:
-        _small_matmul(W, A, Z)
+        _small_matmul(W, A, Z, trans)
+    elif trans:
+        np.dot(W.T, A, Z)
     else:
         np.dot(W, A, Z)
 
@@ -204,7 +216,7 @@ def _input_product(W, A0, G, Z, rows_in):
     if rows_in:
         np.dot(W, G.T, Z)
     else:
-        _small_matmul(W, A0, Z)
+        _small_matmul(W, A0, Z, False)
 
 
 @njit
@@ -379,7 +391,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             if k == 0:
                 _input_product(W, A0, G, Z, rows_in)
             else:
-                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z)
+                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z, False)
             scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
                                             _block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
             zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
@@ -455,7 +467,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     _weight_grad(T, A0, W, Wg, wd)
                 break
             T2 = _block(th2, 0, w, m)
-            _matmul(W.T, T, T2)  # theta of the layer below, before _weight_grad scales T
+            _matmul(W, T, T2, True)  # theta of the layer below, before _weight_grad scales T
             _weight_grad(T, _block(acts, m * aoff[k], w, m), W, Wg, wd)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
@@ -507,7 +519,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
             if k == 0:
                 _input_product(W, A0, G, Z, rows_in)
             else:
-                _matmul(W, _block(a, 0, sizes[k], m), Z)
+                _matmul(W, _block(a, 0, sizes[k], m), Z, False)
             _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
             if k == L - 1:
                 out_f(z[:m * h], h)
