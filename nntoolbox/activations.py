@@ -33,7 +33,6 @@ from typing import Any, Callable
 import numba
 import numpy as np
 from numba import types
-from scipy.special import expit
 
 from .kernels import CACHE, FirstClass
 from .kernels.vexp import vexp
@@ -225,8 +224,15 @@ def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------------------ built-ins
+def _expit(z: Array) -> Array:
+    """``scipy.special.expit``, imported on first use (scipy.special takes ~0.3 s to import)."""
+    from scipy.special import expit  # noqa: PLC0415
+
+    return expit(z)
+
+
 register_activation("sigmoid", lambda z: 1.0 / (1.0 + vexp(-z)), lambda a: a * (1 - a), range=(0, 1),
-                    numpy_f=expit, numpy_df=lambda a: a * (1 - a), _builtin=True)
+                    numpy_f=_expit, numpy_df=lambda a: a * (1 - a), _builtin=True)
 register_activation("tanh", lambda z: np.tanh(z), lambda a: 1 - a ** 2, range=(-1, 1), numpy_f=np.tanh,
                     numpy_df=lambda a: 1 - a ** 2, _builtin=True)
 register_activation("relu", lambda z: z if z > 0 else 0.0, lambda a: 1.0 if a > 0 else 0.0, range=(0, INF),

@@ -21,11 +21,11 @@ other options              validated and stored (used from the next training ste
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
                       _readonly, near_miss)
@@ -131,7 +131,8 @@ def _cost_history(value: Any) -> np.ndarray:
 def _history_columns(value: Any) -> dict[str, np.ndarray]:
     if value is None:
         return {}
-    if not isinstance(value, pd.DataFrame):
+    pd = sys.modules.get("pandas")  # not imported: value cannot be a DataFrame (importing it takes ~0.4 s)
+    if pd is None or not isinstance(value, pd.DataFrame):
         raise TypeError(f"nn.history must be a pandas DataFrame (as nn_train makes it); got {type(value).__name__}")
     return {str(c): _readonly(value[c].to_numpy(copy=True)) for c in value.columns}
 

@@ -31,7 +31,6 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 
 # Names of the parameter groups in buffer order within each layer.
 PARAM_GROUPS = ("W", "b", "Gamma", "Beta")
@@ -325,6 +324,8 @@ class Network(MutableMapping):
         if lst is not None:
             return lst
         if key == "history" and self._hist:
+            import pandas as pd  # noqa: PLC0415 - ~0.4 s to import: only when a history is read
+
             return pd.DataFrame({k: np.array(v) for k, v in self._hist.items()})
         raise KeyError(key)
 
