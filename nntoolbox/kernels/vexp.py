@@ -18,6 +18,9 @@ Accuracy (``tests/test_vexp.py``): float64 within 1 ulp of ``np.exp`` over
 -745..710 (its subnormal results included), float32 within 1 ulp of float32
 ``np.exp``.  Both dtypes are handled through ``overload``: ``vexp(x)`` on a
 float32 works in float32 throughout (twice the lanes of float64).
+
+The kernels that call it are cached keyed on their own source file (Numba checks
+no other): after editing this file, clear the ``__pycache__`` kernel caches.
 """
 from __future__ import annotations
 
