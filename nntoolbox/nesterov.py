@@ -1,5 +1,4 @@
-"""Nesterov momentum and RMSProp with Nesterov momentum, registered exactly as a user would (but for
-the registration-time trial run, which would load their compiled code at every import).
+"""Nesterov momentum and RMSProp with Nesterov momentum, registered exactly as a user would.
 
 Goodfellow, Bengio & Courville, *Deep Learning*, Algorithms 8.3 and 8.6 (the
 latter with a stabiliser delta).  Both take the gradient at the interim point
@@ -47,9 +46,8 @@ def rmsprop_nesterov_update(p, g, state, hyper, t):  # noqa: ARG001
 
 ALPHA = number_option(0.9, 0, 1, hi_open=True, doc="momentum alpha")
 register_optimizer("Nesterov", nesterov_update, slots=("v",), hyper={"momentum": ALPHA},
-                   lookahead=momentum_lookahead, doc="Nesterov momentum (Goodfellow et al. Alg. 8.3)", _check=False)
+                   lookahead=momentum_lookahead, doc="Nesterov momentum (Goodfellow et al. Alg. 8.3)")
 register_optimizer("RMSProp_Nesterov", rmsprop_nesterov_update, slots=("v", "r"),
                    hyper={"momentum": ALPHA, "rho": number_option(0.9, 0, 1, hi_open=True, doc="decay rate rho"),
                           "delta": number_option(1e-6, 0, float("inf"), lo_open=True, doc="stabiliser delta")},
-                   lookahead=momentum_lookahead, doc="RMSProp with Nesterov momentum (Goodfellow et al. Alg. 8.6)",
-                   _check=False)
+                   lookahead=momentum_lookahead, doc="RMSProp with Nesterov momentum (Goodfellow et al. Alg. 8.6)")
