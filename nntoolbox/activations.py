@@ -116,8 +116,9 @@ def _bound(template: Callable, name: str, **names: Any) -> Callable:
 
 def _elementwise_kernels(name: str, f: Any, df: Any, cache: bool) -> Callable[[Any], tuple[Any, Any]]:
     """Block kernels of njit scalar functions.  ``cache`` only for the built-ins, whose scalar functions
-    live in this file (a cached kernel is rebuilt when this file changes; a registered function may
-    change while its name stays, so its kernels compile in each process: ~0.2 s per kernel and dtype)."""
+    live in this file (Numba rebuilds a cached kernel when this file changes, not when kernels/vexp.py
+    does; a registered function may change while its name stays, so its kernels compile in each
+    process: ~0.2 s per kernel and dtype)."""
     def make(dtype: Any) -> tuple[Any, Any]:
         sig_f, sig_df = block_signatures(dtype)
         return (numba.cfunc(sig_f, cache=cache, error_model="numpy")(_bound(_f_block, name, f=f)),
