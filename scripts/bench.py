@@ -6,8 +6,8 @@ BLAS (and PyTorch) threads are pinned (``--threads``, default 1); the engines
 run alternately, epoch by epoch, so machine load hits them alike; times are
 medians of thread CPU time (``time.thread_time``: other processes on a loaded
 machine do not count) unless ``--wall``.  The MNIST-size rows are compared to
-the GEMM floor: the same matrix products alone, through the BLAS the kernels
-call.
+the GEMM floor: the same matrix products alone, in the kernels' layouts, through
+the BLAS the kernels call, timed in the same rounds as the engines.
 
     python scripts/bench.py            # all workloads, float64 and float32
     python scripts/bench.py --quick    # fewer epochs
@@ -34,10 +34,6 @@ except ImportError:  # pragma: no cover - depends on the machine
 
 
 CLOCK = time.thread_time  # --wall: time.perf_counter
-
-
-def _median_ms(fn: Callable[[], None], repeats: int) -> float:
-    return _interleaved_ms({"": fn}, repeats)[""]
 
 
 def _onehot(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -137,25 +133,29 @@ def _torch_sae_epoch(n_vis, n_hid, lr, x, batch, rho=0.03, beta=3.0):
 
 # ---------------------------------------------------------------- GEMM floor
 @numba.njit(cache=True)
-def _gemms(sizes, ws, acts, ths, grads, n_batches):
-    """The matrix products of n_batches training batches alone (forward, weight gradient, theta below)."""
+def _gemms(sizes, ws, rows, acts, ths, grads, n_batches):
+    """The matrix products of n_batches training batches alone (forward, weight gradient, theta below),
+    in the kernels' layouts: layer 0 reads the batch as rows (``m x units``, transposed), the others
+    ``units x m`` blocks."""
     for _ in range(n_batches):
-        for k in range(len(sizes) - 1):
+        np.dot(ws[0], rows.T, acts[1])
+        for k in range(1, len(sizes) - 1):
             np.dot(ws[k], acts[k], acts[k + 1])
-        for k in range(len(sizes) - 2, -1, -1):
+        for k in range(len(sizes) - 2, 0, -1):
             np.dot(ths[k + 1], acts[k].T, grads[k])
-            if k > 0:
-                np.dot(ws[k].T, ths[k + 1], ths[k])
+            np.dot(ws[k].T, ths[k + 1], ths[k])
+        np.dot(ths[1], rows, grads[0])
 
 
 def _gemm_floor(sizes: list[int], batch: int, n_batches: int, dtype: type) -> Callable[[], None]:
     rng = np.random.default_rng(0)
     ws = numba.typed.List([rng.random((sizes[k + 1], sizes[k])).astype(dtype) for k in range(len(sizes) - 1)])
+    rows = rng.random((batch, sizes[0])).astype(dtype)
     acts = numba.typed.List([rng.random((n, batch)).astype(dtype) for n in sizes])
     ths = numba.typed.List([rng.random((n, batch)).astype(dtype) for n in sizes])
     grads = numba.typed.List([np.empty_like(w) for w in ws])
     sz = np.array(sizes)
-    return lambda: _gemms(sz, ws, acts, ths, grads, n_batches)
+    return lambda: _gemms(sz, ws, rows, acts, ths, grads, n_batches)
 
 
 # ---------------------------------------------------------------- workloads
@@ -199,11 +199,13 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         print({k: round(v, 3) if isinstance(v, float) else v for k, v in res.items()}, flush=True)
 
     def bench(name, fns, repeats, floor=None, block=1):
-        ms = _interleaved_ms(fns, repeats, block)
+        # the floor runs in the same rounds as the engines: the ratio is of times taken side by side
+        ms = _interleaved_ms({**fns, "GEMM floor": floor} if floor else fns, repeats, block)
+        floor_ms = ms.pop("GEMM floor", None)
         res = {"workload": name, **{f"{k} ms": v for k, v in ms.items()}}
-        if floor is not None:
-            res["GEMM floor ms"] = floor
-            res["fused / floor"] = ms["fused"] / floor
+        if floor_ms is not None:
+            res["GEMM floor ms"] = floor_ms
+            res["fused / floor"] = ms["fused"] / floor_ms
         if "torch" in ms:
             res["torch / fused"] = ms["torch"] / ms["fused"]
         key = next((k for k in TARGETS if name.startswith(k) and "another" not in name), None)
@@ -214,7 +216,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         report(res)
 
     r_chess = 10 if not args.quick else 3  # rounds of 5 epochs per engine
-    r_mnist = 3 if not args.quick else 1
+    r_mnist = 5 if not args.quick else 1
     # (a) the chess course network: 4,208 training + 1,402 validation rows per epoch
     for dtype in ("float64", "float32"):
         cx, cy = rng.standard_normal((4208, 6)).astype(dtype), _onehot(rng, 4208, 2).astype(dtype)
@@ -243,7 +245,7 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
                "stepwise": _nn_epoch(_mnist_net(dtype), "stepwise", mx, myd, None, None, 100)}
         if torch is not None:
             fns["torch"] = _torch_classifier_epoch(MNIST, "sigmoid", 0.01, mx, myd, None, None, 100)
-        floor = _median_ms(_gemm_floor(MNIST, 100, n // 100, np.dtype(dtype).type), max(r_mnist, 3))
+        floor = _gemm_floor(MNIST, 100, n // 100, np.dtype(dtype).type)
         bench(f"MNIST-size {dtype} 784-400-169-49-10 sigmoid BN Adam CE ({n} rows)", fns, r_mnist, floor)
 
     # (c) sparse autoencoder 784-196-784
@@ -259,10 +261,9 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     if args.rows60k:
         bx, by = rng.random((60000, 784)), _onehot(rng, 60000, 10)
         epoch = _nn_epoch(_mnist_net(), "fused", bx, by, None, None, 100)
-        ms = _median_ms(epoch, 1)
-        floor = _median_ms(_gemm_floor(MNIST, 100, 600, np.float64), 1)
-        report({"workload": "MNIST-size float64, 60000 rows (fused)", "fused ms": ms, "GEMM floor ms": floor,
-                "fused / floor": ms / floor, "data MB": (bx.nbytes + by.nbytes) / 2 ** 20,
+        ms = _interleaved_ms({"fused": epoch, "floor": _gemm_floor(MNIST, 100, 600, np.float64)}, 1)
+        report({"workload": "MNIST-size float64, 60000 rows (fused)", "fused ms": ms["fused"],
+                "GEMM floor ms": ms["floor"], "fused / floor": ms["fused"] / ms["floor"], "data MB": (bx.nbytes + by.nbytes) / 2 ** 20,
                 "peak RSS MB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
     df = pd.DataFrame(rows).set_index("workload")
