@@ -20,7 +20,11 @@ run both paths against the course's reference runs.
 """
 from __future__ import annotations
 
+import functools
+
+import numba
 import numpy as np
+from numba import types
 
 from ..batchnorm import COURSE_EPS, STANDARD_EPS, STANDARD_MOMENTUM
 from ..forward import ce_factor, uses_dropout
@@ -28,7 +32,7 @@ from ..activations import ACTIVATIONS, SOFTMAX
 from ..functions import BN_CODES, LOG_FLOOR, OBJ_CODES
 from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
-from . import interrupt_safe, njit
+from . import CACHE, FirstClass, interrupt_safe, njit
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
 
@@ -113,8 +117,7 @@ def _w(W, j, i, trans):
     return W[i, j] if trans else W[j, i]
 
 
-@njit(fastmath={"contract"})
-def _small_matmul(W, A, Z, trans):
+def _small_matmul(W, A, Z, trans):  # compiled as a cfunc per dtype: see small_product
     """Z = W A (``trans``: W' A) for a small W, where a BLAS call (packing its operands) costs more
     than the arithmetic.
 
@@ -181,11 +184,23 @@ def _small_matmul_row(W, A, Z, trans, j):
             Z[j, s] += c * A[i, s]
 
 
+@functools.cache
+def small_product(dtype: np.dtype) -> FirstClass:
+    """:func:`_small_matmul` as a first-class function for the kernels (one per dtype, cached on disk).
+
+    Called through a pointer rather than compiled into the epoch kernel: its unrolled loops, inlined
+    at each call site, more than doubled the epoch kernel's compile time (a cold start)."""
+    a = numba.from_dtype(np.dtype(dtype))[:, ::1]
+    return FirstClass(numba.cfunc(types.void(a, a, a, types.boolean), cache=CACHE, error_model="numpy",
+                                  fastmath={"contract"})(_small_matmul))
+
+
 @njit
-def _matmul(W, A, Z, trans):
-    """Z = W A (``trans``: W' A): hand-written for W of at most SMALL_PRODUCT entries, else BLAS."""
+def _matmul(W, A, Z, trans, mm):
+    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`small_product`) for W of at most
+    SMALL_PRODUCT entries, else BLAS."""
     if W.shape[0] * W.shape[1] <= SMALL_PRODUCT:
-        _small_matmul(W, A, Z, trans)
+        mm(W, A, Z, trans)
     elif trans:
         np.dot(W.T, A, Z)
     else:
@@ -211,12 +226,12 @@ def _gather_row(X, r, s, A0, G, rows_in):
 
 
 @njit
-def _input_product(W, A0, G, Z, rows_in):
+def _input_product(W, A0, G, Z, rows_in, mm):
     """Z = W a_0 for layer 0, reading the input block in the layout it was gathered in."""
     if rows_in:
         np.dot(W, G.T, Z)
     else:
-        _small_matmul(W, A0, Z, False)
+        mm(W, A0, Z, False)
 
 
 @njit
@@ -340,12 +355,12 @@ def _block(buf, off, rows, cols):
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df):
+           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df, mm):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
 
     ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
-    activations' (first-class functions).  With a look-ahead the forward and backward
-    passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
+    activations', ``mm`` the small-layer product (first-class functions).  With a look-ahead the
+    forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
     Blocks are ``units x m`` (the course's layout), flat in the work buffers."""
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
@@ -389,9 +404,9 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     cost2 += fwd[lay[k, 0] + i] ** 2
             Z = _block(acts, m * aoff[k + 1], h, m)
             if k == 0:
-                _input_product(W, A0, G, Z, rows_in)
+                _input_product(W, A0, G, Z, rows_in, mm)
             else:
-                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z, False)
+                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z, False, mm)
             scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
                                             _block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
             zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
@@ -467,7 +482,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     _weight_grad(T, A0, W, Wg, wd)
                 break
             T2 = _block(th2, 0, w, m)
-            _matmul(W, T, T2, True)  # theta of the layer below, before _weight_grad scales T
+            _matmul(W, T, T2, True, mm)  # theta of the layer below, before _weight_grad scales T
             _weight_grad(T, _block(acts, m * aoff[k], w, m), W, Wg, wd)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
@@ -495,7 +510,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
 
 @njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
+def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
     """Inference forward pass in blocks of rows (stored BN statistics, no dropout)."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
@@ -517,9 +532,9 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
             Z = _block(z, 0, h, m)
             W = _block(params, lay[k, 0], h, sizes[k])
             if k == 0:
-                _input_product(W, A0, G, Z, rows_in)
+                _input_product(W, A0, G, Z, rows_in, mm)
             else:
-                _matmul(W, _block(a, 0, sizes[k], m), Z, False)
+                _matmul(W, _block(a, 0, sizes[k], m), Z, False, mm)
             _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
             if k == L - 1:
                 out_f(z[:m * h], h)
@@ -600,7 +615,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
            bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
            np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed),
-           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df)
+           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df, small_product(dt))
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
     if counter:
@@ -617,5 +632,6 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
     act_f, _, out_f, _ = _activation_kernels(nn, dt)
-    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out, act_f, out_f)
+    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out, act_f, out_f,
+             small_product(dt))
     return out
