@@ -252,7 +252,7 @@ class Network(MutableMapping):
             if isinstance(v, np.ndarray):
                 if v.flags.writeable:  # read-only arrays (made by the library) are shared
                     fields[k] = v.copy()
-            elif not isinstance(v, (str, int, float, bool, tuple, np.generic, type(None))):
+            elif not isinstance(v, (*_SHARED_TYPES, np.generic)):  # subclasses, numpy scalars: shared too
                 fields[k] = _copy.deepcopy(v)
         out._fields, out._buf, out._views = fields, self._buf.copy(), {}
         out._rng_state = self._rng_state  # replaced, never changed in place: shared

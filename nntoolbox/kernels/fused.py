@@ -9,11 +9,14 @@ serves every configuration, including registered ones: compile once, then
 ``cache=True`` reloads it in later processes.
 
 Layout: inside the kernels a batch is ``units x m``, as in the course, so the
-innermost loops run over the m samples of a batch (contiguous, vectorised).
-Matrix products go through BLAS (``np.dot``), which keeps the MNIST-sized
-network at BLAS speed, except the products ``W a`` and ``W' theta`` of small
-layers (the chess network's 10 x 10): there a BLAS call costs more than the
-arithmetic, and loops over four columns of W at a time beat it (``SMALL_PRODUCT``).
+innermost loops run over the m samples of a batch (contiguous, vectorised);
+only a big first layer's input is gathered as rows (contiguous copies of the
+data's rows) and read transposed by BLAS.  Matrix products go through BLAS
+(``np.dot``), which keeps the MNIST-sized network at BLAS speed, except the
+products ``W a`` and ``W' theta`` of small layers (the chess network's 10 x 10):
+there a BLAS call costs more than the arithmetic, and loops over four columns
+of W at a time beat it (``SMALL_PRODUCT``, a ``cfunc`` of its own: see
+:func:`small_product`).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
 ``backprop.py``, ``batchnorm.py``) operation by operation; the parity tests
 run both paths against the course's reference runs.
