@@ -199,10 +199,16 @@ def small_product(dtype: np.dtype) -> FirstClass:
 
 
 @njit
+def _small(h, w):
+    """Whether an h x w weight matrix takes the hand-written product (the one test for both layouts)."""
+    return h * w <= SMALL_PRODUCT
+
+
+@njit
 def _matmul(W, A, Z, trans, mm):
     """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`small_product`) for W of at most
     SMALL_PRODUCT entries, else BLAS."""
-    if W.shape[0] * W.shape[1] <= SMALL_PRODUCT:
+    if _small(W.shape[0], W.shape[1]):
         mm(W, A, Z, trans)
     elif trans:
         np.dot(W.T, A, Z)
@@ -214,7 +220,7 @@ def _matmul(W, A, Z, trans, mm):
 def _input_as_rows(sizes):
     """Whether a batch's input is gathered as rows (``m x units``: contiguous copies, read transposed
     by BLAS) rather than as ``units x m`` columns (what the hand-written small product reads)."""
-    return sizes[0] * sizes[1] > SMALL_PRODUCT
+    return not _small(sizes[1], sizes[0])
 
 
 @njit
