@@ -14,7 +14,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn import metrics as skm
 
 from .network import Network
 from .predict import nn_predict
@@ -78,8 +77,17 @@ def _class_scores(scores: np.ndarray) -> np.ndarray:
     return np.column_stack([1 - scores[:, 0], scores[:, 0]]) if scores.shape[1] == 1 else scores
 
 
+def _sklearn_metrics() -> Any:
+    """``sklearn.metrics``, imported on first use rather than with this module: it loads scipy.stats,
+    ~1 s of a demo's start that training does not need."""
+    from sklearn import metrics  # noqa: PLC0415
+
+    return metrics
+
+
 def _curves(y_true: np.ndarray, scores: np.ndarray, names: list[str], classes: Sequence[int]
             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    skm = _sklearn_metrics()
     roc, pr = [], []
     for c in classes:
         fpr, tpr, thr = skm.roc_curve(y_true == c, scores[:, c])
@@ -110,6 +118,7 @@ def evaluate_scores(y_true: Any, scores: Any, class_names: Sequence[Any] | None 
         raise ValueError(f"positive must be a class index 0..{k - 1}; got {positive}")
     pred = s.argmax(axis=1)
     labels = list(range(k))
+    skm = _sklearn_metrics()
     precision, recall, f1, support = skm.precision_recall_fscore_support(
         y, pred, labels=labels, zero_division=0)
     present = [c for c in labels if 0 < support[c] < len(y)]  # AUC needs positives and negatives

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "weight_mosaic",
@@ -41,6 +42,11 @@ PathLike = str | Path
 
 # ----------------------------------------------------------------- helpers
 def _figure(width: float, height: float) -> Figure:
+    # matplotlib is imported on the first figure, not with this module: the demos import it at start
+    # and plot only after training (its import is ~0.5 s of their start)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)  # attach Agg explicitly; independent of the pyplot backend
     return fig
