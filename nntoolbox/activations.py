@@ -95,9 +95,14 @@ def _njit_scalar(fn: Callable, what: str) -> Any:
 
 # The block loops of every elementwise activation: one body, whose globals ``f``/``df`` are bound per
 # activation by _bound (Numba compiles a function's globals as constants).
-def _f_block(z, n):  # noqa: ARG001 - n (units) matters to per-sample functions (softmax) only
+def _f_block(z, n):
+    # z * one, a runtime 1 (n is the units, >= 1; x / x is not folded without fast-math), is z exactly
+    # for every float, NaN and inf included.  Without it, an f that returns its argument on one branch
+    # (relu: z if z > 0 else 0) stores only on the other, and LLVM vectorises that conditional store as
+    # masked stores (vmaskmov), microcoded on AMD: relu's block took 6x as long (6% of a chess epoch).
+    one = z.dtype.type(n) / z.dtype.type(n)
     for i in range(z.shape[0]):
-        z[i] = f(z[i])  # noqa: F821 - bound by _bound
+        z[i] = f(z[i] * one)  # noqa: F821 - bound by _bound
 
 
 def _df_block(a, t):

@@ -43,3 +43,25 @@ def test_builtin_block_kernels_load_from_the_cache_each_its_own(tmp_path):
         assert first[key][:2] == [values, grads], key
         rtol = 1e-6 if dtype == "float32" else 1e-15
         np.testing.assert_allclose(values, expected[name], rtol=rtol, atol=rtol, err_msg=key)
+
+
+
+def test_block_kernels_keep_special_values_bit_for_bit():
+    """The block loop multiplies by a runtime 1 (so relu's store stays unconditional and fast): every
+    value must come out as the scalar function gives it, signed zeros, infinities and NaN included."""
+    import numba  # noqa: PLC0415
+
+    from nntoolbox.activations import ACTIVATIONS  # noqa: PLC0415
+
+    run_f = numba.njit(lambda k, z, n: k(z, n))
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 3.5, -3.5, 1e30, -1e30, 5e-324]
+    scalar = {"relu": lambda v: v if v > 0 else 0.0, "leaky_relu": lambda v: v if v > 0 else 0.01 * v,
+              "linear": lambda v: v}
+    for name, f_py in scalar.items():
+        for dt in (np.float32, np.float64):
+            z = np.array(special, dtype=dt)
+            want = np.array([f_py(float(v)) for v in z], dtype=dt)  # in float64, as Numba evaluates 0.01 * v
+            got = z.copy()
+            run_f(ACTIVATIONS[name].kernels(dt)[0], got, 3)
+            assert np.array_equal(got, want, equal_nan=True), (name, dt, got, want)
+            assert np.array_equal(np.signbit(got), np.signbit(want)), (name, dt, got, want)
