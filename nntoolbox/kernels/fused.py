@@ -16,7 +16,8 @@ data's rows) and read transposed by BLAS.  Matrix products go through BLAS
 products ``W a`` and ``W' theta`` of small layers (the chess network's 10 x 10):
 there a BLAS call costs more than the arithmetic, and loops over four columns
 of W at a time beat it (``SMALL_PRODUCT``, a ``cfunc`` of its own: see
-:func:`small_product`).
+:func:`small_product`).  Blocks of the flat work buffers are views without
+reference counts (:mod:`.blocks`).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
 ``backprop.py``, ``batchnorm.py``) operation by operation; the parity tests
 run both paths against the course's reference runs.
@@ -36,6 +37,7 @@ from ..functions import BN_CODES, LOG_FLOOR, OBJ_CODES
 from ..network import Buffers, Network, n_layers
 from ..optimizers import OPTIMIZERS
 from . import CACHE, FirstClass, interrupt_safe, njit
+from .blocks import block, flat
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
 
@@ -358,11 +360,6 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp):
 
 
 @njit
-def _block(buf, off, rows, cols):
-    return buf[off:off + rows * cols].reshape(rows, cols)
-
-
-@njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
            iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df, mm):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
@@ -400,31 +397,31 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         m = bounds[bi + 1] - bounds[bi]
         if iopt[I_LOOKAHEAD]:
             lookahead(params, state, hyper, fwd)
-        A0, G = _block(acts, 0, nin, m), _block(acts, 0, m, nin)  # the input block, one of two layouts
+        A0, G = block(acts, 0, nin, m), block(acts, 0, m, nin)  # the input block, one of two layouts
         for s in range(m):
             _gather_row(X, perm[bounds[bi] + s], s, A0, G, rows_in)
         # forward
         cost2 = 0.0
         for k in range(L):
             h = sizes[k + 1]
-            W = _block(fwd, lay[k, 0], h, sizes[k])
+            W = block(fwd, lay[k, 0], h, sizes[k])
             if wd != 0.0:  # the L2 term only matters with weight decay
                 for i in range(h * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
-            Z = _block(acts, m * aoff[k + 1], h, m)
+            Z = block(acts, m * aoff[k + 1], h, m)
             if k == 0:
                 _input_product(W, A0, G, Z, rows_in, mm)
             else:
-                _matmul(W, _block(acts, m * aoff[k], sizes[k], m), Z, False, mm)
+                _matmul(W, block(acts, m * aoff[k], sizes[k], m), Z, False, mm)
             scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
-                                            _block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
-            zflat = acts[m * aoff[k + 1]:m * aoff[k + 2]]
+                                            block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
+            zflat = flat(acts, m * aoff[k + 1], m * h)
             if k == L - 1:
                 out_f(zflat, h)
             else:
                 act_f(zflat, h)
             if iopt[I_DROPOUT] and k < L - 1:
-                R = _block(raws, m * aoff[k + 1], h, m)
+                R = block(raws, m * aoff[k + 1], h, m)
                 p = fopt[F_KEEP]
                 for j in range(h):
                     for s in range(m):
@@ -433,7 +430,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                                              else 0.0)
         if iopt[I_DROPOUT]:
             scal[S_DROPSTEP] += 1
-        AL = _block(acts, m * aoff[L], nout, m)
+        AL = block(acts, m * aoff[L], nout, m)
         # cost
         data = 0.0
         for s in range(m):
@@ -446,7 +443,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         cost = 0.5 / m * data if obj == MSE else -fopt[F_CE] * data / m
         cost += 0.5 * wd * cost2
         if iopt[I_ENCODER]:
-            A1 = _block(acts, m * aoff[1], sizes[1], m)
+            A1 = block(acts, m * aoff[1], sizes[1], m)
             sp = fopt[F_SPARSITY]
             kl = 0.0
             for j in range(sizes[1]):
@@ -455,7 +452,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             cost += fopt[F_BETA] * kl
         costs[bi] = cost
         # output sensitivity theta_L
-        T = _block(th, 0, nout, m)
+        T = block(th, 0, nout, m)
         softmax = iopt[I_OUT_SOFTMAX]
         for s in range(m):
             r = perm[bounds[bi] + s]
@@ -472,43 +469,43 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 for j in range(nout):
                     T[j, s] = -(Y[r, j] - AL[j, s])
         if not softmax:  # times f'(z) written in terms of a
-            out_df(acts[m * aoff[L]:m * aoff[L + 1]], th[:m * nout])
+            out_df(flat(acts, m * aoff[L], m * nout), flat(th, 0, m * nout))
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
             if bn != BN_OFF:
-                _bn_backward(T, _block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats, ioff[k],
+                _bn_backward(T, block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats, ioff[k],
                              sds, aoff[k + 1], tmp)
             else:
                 for j in range(h):
                     grads[lay[k, 1] + j] = _sum(T, j) / m
-            W = _block(fwd, lay[k, 0], h, w)
-            Wg = _block(grads, lay[k, 0], h, w)
+            W = block(fwd, lay[k, 0], h, w)
+            Wg = block(grads, lay[k, 0], h, w)
             if k == 0:
                 if rows_in:
                     _weight_grad(T, G.T, W, Wg, wd)
                 else:
                     _weight_grad(T, A0, W, Wg, wd)
                 break
-            T2 = _block(th2, 0, w, m)
+            T2 = block(th2, 0, w, m)
             _matmul(W, T, T2, True, mm)  # theta of the layer below, before _weight_grad scales T
-            _weight_grad(T, _block(acts, m * aoff[k], w, m), W, Wg, wd)
+            _weight_grad(T, block(acts, m * aoff[k], w, m), W, Wg, wd)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
                 for j in range(w):
                     extra = be * (-sp / rhohat[j] + (1 - sp) / (1 - rhohat[j]))
                     for s in range(m):
                         T2[j, s] = T2[j, s] + extra
-            t2flat = th2[:m * w]
+            t2flat = flat(th2, 0, m * w)
             if iopt[I_DROPOUT]:  # f'(raw activation), then the mask (kept units scaled by 1/p)
-                act_df(raws[m * aoff[k]:m * aoff[k + 1]], t2flat)
+                act_df(flat(raws, m * aoff[k], m * w), t2flat)
                 p = fopt[F_KEEP]
                 for j in range(w):
                     for s in range(m):
                         kept = keep_unit(seed, np.int64(scal[S_DROPSTEP] - 1), k - 1, j * m + s, p)
                         T2[j, s] = T2[j, s] * (1.0 / p if kept else 0.0)
             else:
-                act_df(acts[m * aoff[k]:m * aoff[k + 1]], t2flat)
+                act_df(flat(acts, m * aoff[k], m * w), t2flat)
             th, th2 = th2, th
             T = T2
         # optimizer step over the whole flat buffer
@@ -533,24 +530,24 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
-        A0, G = _block(a, 0, sizes[0], m), _block(a, 0, m, sizes[0])
+        A0, G = block(a, 0, sizes[0], m), block(a, 0, m, sizes[0])
         for s in range(m):
             _gather_row(X, start + s, s, A0, G, rows_in)
         for k in range(L):
             h = sizes[k + 1]
-            Z = _block(z, 0, h, m)
-            W = _block(params, lay[k, 0], h, sizes[k])
+            Z = block(z, 0, h, m)
+            W = block(params, lay[k, 0], h, sizes[k])
             if k == 0:
                 _input_product(W, A0, G, Z, rows_in, mm)
             else:
-                _matmul(W, _block(a, 0, sizes[k], m), Z, False, mm)
+                _matmul(W, block(a, 0, sizes[k], m), Z, False, mm)
             _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
             if k == L - 1:
-                out_f(z[:m * h], h)
+                out_f(flat(z, 0, m * h), h)
             else:
-                act_f(z[:m * h], h)
+                act_f(flat(z, 0, m * h), h)
             a, z = z, a
-        A = _block(a, 0, sizes[L], m)
+        A = block(a, 0, sizes[L], m)
         for s in range(m):
             for j in range(A.shape[0]):
                 out[start + s, j] = A[j, s]
