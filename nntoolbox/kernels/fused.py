@@ -15,8 +15,8 @@ data's rows) and read transposed by BLAS.  Matrix products go through BLAS
 (``np.dot``), which keeps the MNIST-sized network at BLAS speed, except the
 products ``W a`` and ``W' theta`` of small layers (the chess network's 10 x 10):
 there a BLAS call costs more than the arithmetic, and loops over four columns
-of W at a time beat it (``SMALL_PRODUCT``, a ``cfunc`` of its own: see
-:func:`small_product`).  Blocks of the flat work buffers are views without
+of W at a time beat it; so do the weight gradients ``theta a'`` of such layers
+(``SMALL_PRODUCT``, ``cfunc``s of their own: see :func:`small_kernels`).  Blocks of the flat work buffers are views without
 reference counts (:mod:`.blocks`).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
 ``backprop.py``, ``batchnorm.py``) operation by operation; the parity tests
@@ -122,7 +122,7 @@ def _w(W, j, i, trans):
     return W[i, j] if trans else W[j, i]
 
 
-def _small_matmul(W, A, Z, trans):  # compiled as a cfunc per dtype: see small_product
+def _small_matmul(W, A, Z, trans):  # compiled as a cfunc per dtype: see small_kernels
     """Z = W A (``trans``: W' A) for a small W, where a BLAS call (packing its operands) costs more
     than the arithmetic.
 
@@ -189,15 +189,66 @@ def _small_matmul_row(W, A, Z, trans, j):
             Z[j, s] += c * A[i, s]
 
 
-@functools.cache
-def small_product(dtype: np.dtype) -> FirstClass:
-    """:func:`_small_matmul` as a first-class function for the kernels (one per dtype, cached on disk).
+def _small_weight_grad(T, A, Wg):  # compiled as a cfunc per dtype: see small_kernels
+    """Wg = T A' for small blocks (``T``: units x m, ``A``: units below x m), where a BLAS call costs
+    2-7x the arithmetic (its packing and dispatch).
 
-    Called through a pointer rather than compiled into the epoch kernel: its unrolled loops, inlined
+    Two rows of T by four rows of A per pass: eight sums over the samples at once, each in vector
+    partial sums (reassociated, as every sum over a batch here): within a few ulps of BLAS's
+    sequential sums (float64 4e-14 relative on the chess layers), not bit for bit."""
+    h, m = T.shape
+    w = A.shape[0]
+    zero = Wg.dtype.type(0.0)
+    for j in range(0, h - 1, 2):
+        i = 0
+        while i + 4 <= w:
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+            for s in range(m):
+                t0, t1 = T[j, s], T[j + 1, s]
+                a0, a1, a2, a3 = A[i, s], A[i + 1, s], A[i + 2, s], A[i + 3, s]
+                s00 += t0 * a0
+                s01 += t0 * a1
+                s02 += t0 * a2
+                s03 += t0 * a3
+                s10 += t1 * a0
+                s11 += t1 * a1
+                s12 += t1 * a2
+                s13 += t1 * a3
+            Wg[j, i], Wg[j, i + 1], Wg[j, i + 2], Wg[j, i + 3] = s00, s01, s02, s03
+            Wg[j + 1, i], Wg[j + 1, i + 1], Wg[j + 1, i + 2], Wg[j + 1, i + 3] = s10, s11, s12, s13
+            i += 4
+        for i in range(i, w):
+            s0 = s1 = zero
+            for s in range(m):
+                s0 += T[j, s] * A[i, s]
+                s1 += T[j + 1, s] * A[i, s]
+            Wg[j, i], Wg[j + 1, i] = s0, s1
+    if h % 2:
+        for i in range(w):
+            Wg[h - 1, i] = _dot(T, A, h - 1, i)
+
+
+@njit(fastmath=REASSOC)
+def _dot(x, y, j, i):
+    """sum(x[j, :] .* y[i, :]) (reassociated)."""
+    t = x[j, 0] * y[i, 0]
+    for s in range(1, x.shape[1]):
+        t += x[j, s] * y[i, s]
+    return t
+
+
+@functools.cache
+def small_kernels(dtype: np.dtype) -> tuple[FirstClass, FirstClass]:
+    """:func:`_small_matmul` and :func:`_small_weight_grad` as first-class functions for the kernels (one
+    pair per dtype, cached on disk).
+
+    Called through pointers rather than compiled into the epoch kernel: their unrolled loops, inlined
     at each call site, more than doubled the epoch kernel's compile time (a cold start)."""
     a = numba.from_dtype(np.dtype(dtype))[:, ::1]
-    return FirstClass(numba.cfunc(types.void(a, a, a, types.boolean), cache=CACHE, error_model="numpy",
-                                  fastmath={"contract"})(_small_matmul))
+    return (FirstClass(numba.cfunc(types.void(a, a, a, types.boolean), cache=CACHE, error_model="numpy",
+                                   fastmath={"contract"})(_small_matmul)),
+            FirstClass(numba.cfunc(types.void(a, a, a), cache=CACHE, error_model="numpy",
+                                   fastmath=REASSOC)(_small_weight_grad)))
 
 
 @njit
@@ -208,7 +259,7 @@ def _small(h, w):
 
 @njit
 def _matmul(W, A, Z, trans, mm):
-    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`small_product`) for W of at most
+    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`small_kernels`) for W of at most
     SMALL_PRODUCT entries, else BLAS."""
     if _small(W.shape[0], W.shape[1]):
         mm(W, A, Z, trans)
@@ -246,22 +297,45 @@ def _input_product(W, A0, G, Z, rows_in, mm):
 
 
 @njit
-def _weight_grad(T, A, W, Wg, wd):
-    """Wg = (T/m) * A' + wd * W (the course's nn_backpropagation.m: T * A' / m), ``m`` = batch size.
+def _weight_grad(T, A, W, Wg, wd, mmt):
+    """Wg = (T/m) * A' + wd * W (the course's nn_backpropagation.m: T * A' / m), ``m`` = batch size;
+    ``A`` units x m, hand-written (``mmt``, :func:`small_kernels`) for a small Wg, else BLAS.
 
     T is divided in place before the product: a pass over units x m instead of one over the
     weights (784 x 400 on the MNIST net); callers use T for the layer below first."""
-    h, m_ = T.shape
-    # m in the parameters' dtype: a float32 quotient is the same number as the float64 one rounded
+    _divide_by_batch(T, W)
+    if _small(Wg.shape[0], Wg.shape[1]):
+        mmt(T, A, Wg)
+    else:
+        np.dot(T, A.T, Wg)
+    _add_decay(Wg, W, wd)
+
+
+@njit
+def _weight_grad_rows(T, G, W, Wg, wd):
+    """:func:`_weight_grad` with the input gathered as rows (``G``: m x units, a big first layer): BLAS."""
+    _divide_by_batch(T, W)
+    np.dot(T, G, Wg)
+    _add_decay(Wg, W, wd)
+
+
+@njit
+def _divide_by_batch(T, W):
+    """T /= m (the batch size), in place."""
+    # m in the parameters' (W's) dtype: a float32 quotient is the same number as the float64 one rounded
     # (division is correctly rounded), and the loop stays in float32 (vectorised, no conversions)
+    h, m_ = T.shape
     m = W.dtype.type(m_)
     for j in range(h):
         for s in range(m_):
             T[j, s] = T[j, s] / m
-    np.dot(T, A.T, Wg)
-    if wd != 0.0:
-        for j in range(h):
-            for i in range(W.shape[1]):
+
+
+@njit
+def _add_decay(Wg, W, wd):
+    if wd != 0.0:  # the L2 term only matters with weight decay
+        for j in range(Wg.shape[0]):
+            for i in range(Wg.shape[1]):
                 Wg[j, i] = Wg[j, i] + wd * W[j, i]
 
 
@@ -361,11 +435,11 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp):
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df, mm):
+           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df, mm, mmt):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
 
     ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
-    activations', ``mm`` the small-layer product (first-class functions).  With a look-ahead the
+    activations', ``mm``/``mmt`` the small-layer products (first-class functions).  With a look-ahead the
     forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
     Blocks are ``units x m`` (the course's layout), flat in the work buffers."""
     L = sizes.shape[0] - 1
@@ -483,13 +557,13 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             Wg = block(grads, lay[k, 0], h, w)
             if k == 0:
                 if rows_in:
-                    _weight_grad(T, G.T, W, Wg, wd)
+                    _weight_grad_rows(T, G, W, Wg, wd)
                 else:
-                    _weight_grad(T, A0, W, Wg, wd)
+                    _weight_grad(T, A0, W, Wg, wd, mmt)
                 break
             T2 = block(th2, 0, w, m)
             _matmul(W, T, T2, True, mm)  # theta of the layer below, before _weight_grad scales T
-            _weight_grad(T, block(acts, m * aoff[k], w, m), W, Wg, wd)
+            _weight_grad(T, block(acts, m * aoff[k], w, m), W, Wg, wd, mmt)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
                 for j in range(w):
@@ -621,7 +695,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
            bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
            np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed),
-           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df, small_product(dt))
+           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
     if counter:
@@ -639,5 +713,5 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
     act_f, _, out_f, _ = _activation_kernels(nn, dt)
     _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out, act_f, out_f,
-             small_product(dt))
+             small_kernels(dt)[0])
     return out
