@@ -170,6 +170,17 @@ def _nn_epoch(nn, engine, x, y, vx, vy, batch):
     return epoch
 
 
+def _demo_epochs(nn, x, y, vx, vy, batch, epochs):
+    """``epochs`` epochs as the chess demo trains: one ``nn_train`` call with ``validation`` rows (scored
+    after every epoch, the best epoch's network kept), instead of a call per epoch."""
+    state = {"nn": nn}
+
+    def run():
+        state["nn"] = nt.nn_train(state["nn"], {"batch_size": batch, "iteration": epochs, "validation": (vx, vy)},
+                                  x, y)
+    return run
+
+
 def _chess_net(method: str = "Adam", dtype: str = "float64"):
     nn = nt.nn_create(CHESS, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
                       "optimization method", method, "objective function", "Cross Entropy", seed=1)
@@ -185,8 +196,9 @@ def _mnist_net(dtype: str = "float64"):
 
 
 CHESS = [6] + [10] * 10 + [2]
+DEMO_EPOCHS = 10  # epochs per nn_train call in the demo-style row
 MNIST = [784, 400, 169, 49, 10]
-TARGETS = {"chess float64": ("ms", 2.0), "chess float32": ("ms", 1.3),
+TARGETS = {"chess float64 as the demo": ("ms", 2.0), "chess float32 as the demo": ("ms", 1.3),
            "MNIST-size float64": ("floor", 1.3), "MNIST-size float32": ("floor", 1.5)}
 
 
@@ -228,6 +240,17 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
         name = f"chess {dtype} 6-10x10-2 relu BN Adam CE (train 4208 + test 1402)"
         bench(name, fns, r_chess, block=5)
         bench(name + ", each epoch right after another engine's", fns, 3 * r_chess)
+        # the targets' epoch: as the demo trains (validation inside nn_train, no per-call checks and copies),
+        # against the same epochs as a course script runs them (nn_train + nn_test per epoch), side by side
+        per_call = fns["fused"]
+        ms = _interleaved_ms({"demo": _demo_epochs(_chess_net(dtype=dtype), cx, cy, cvx, cvy, 100, DEMO_EPOCHS),
+                              "per call": lambda: [per_call() for _ in range(DEMO_EPOCHS)]}, r_chess)
+        demo_ms, call_ms = ms["demo"] / DEMO_EPOCHS, ms["per call"] / DEMO_EPOCHS
+        what, target = TARGETS[f"chess {dtype} as the demo"]
+        report({"workload": f"chess {dtype} as the demo trains (one nn_train call, validation each epoch)",
+                "fused ms": demo_ms, "fused, nn_train + nn_test per epoch ms": call_ms,
+                "one call / per epoch": demo_ms / call_ms,
+                "target": f"<= {target}: {'met' if demo_ms <= target else 'NOT met'}"})
 
     # (a') the same network with a user-registered njit Adam vs the built-in, in the fused engine
     ms = _interleaved_ms({m: _nn_epoch(_chess_net(m), "fused", cx.astype(float), cy.astype(float),
