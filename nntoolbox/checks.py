@@ -149,22 +149,14 @@ def _class_rows(y):
     return labels, ties, first
 
 
-_CLASS_ROWS_LOADED: set[tuple] = set()  # kinds of arrays _class_rows has been loaded for in this process
-
-
 def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
     """Class index of each one-hot/score row of ``y`` (finite, validated); refuses rows without a single
     largest entry."""
     if y.shape[1] < 2:
         raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
                          "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
-    kind = (y.dtype.str, y.flags.c_contiguous, y.flags.f_contiguous, y.flags.writeable)  # Numba's type
-    if kind in _CLASS_ROWS_LOADED:
+    with sigint_deferred():  # a call may load or compile the kernel: see interrupts.sigint_deferred (~3 us)
         labels, ties, r = _class_rows(y)
-    else:  # the first call for this kind of array loads (or compiles) the kernel: hold Ctrl-C over that only
-        with sigint_deferred():  # (interrupt_safe on every call would cost ~20 us, a hundredth of a chess epoch)
-            labels, ties, r = _class_rows(y)
-        _CLASS_ROWS_LOADED.add(kind)
     if ties:
         raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
                          f"needs one class (one-hot); {ties} rows are like this")
