@@ -159,14 +159,15 @@ def _gemm_floor(sizes: list[int], batch: int, n_batches: int, dtype: type) -> Ca
 
 
 # ---------------------------------------------------------------- workloads
-def _nn_epoch(nn, engine, x, y, vx, vy, batch):
-    """One epoch as the demos run it: ``nn = nn_train(...)``, then ``nn_test`` on the validation rows."""
+def _nn_epoch(nn, engine, x, y, vx, vy, batch, lib=nt):
+    """One epoch as a course script runs it: ``nn = nn_train(...)``, then ``nn_test`` on the validation
+    rows.  ``lib``: the nntoolbox package to call (bench_revisions.py passes other revisions' copies)."""
     state = {"nn": nn}
 
     def epoch():
-        state["nn"] = nt.nn_train(state["nn"], {"batch_size": batch, "iteration": 1, "engine": engine}, x, y)
+        state["nn"] = lib.nn_train(state["nn"], {"batch_size": batch, "iteration": 1, "engine": engine}, x, y)
         if vx is not None:
-            nt.nn_test(state["nn"], vx, vy)
+            lib.nn_test(state["nn"], vx, vy)
     return epoch
 
 
@@ -181,8 +182,8 @@ def _demo_epochs(nn, x, y, vx, vy, batch, epochs):
     return run
 
 
-def _chess_net(method: str = "Adam", dtype: str = "float64"):
-    nn = nt.nn_create(CHESS, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
+def _chess_net(method: str = "Adam", dtype: str = "float64", lib=nt):
+    nn = lib.nn_create(CHESS, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
                       "optimization method", method, "objective function", "Cross Entropy", seed=1)
     nn.dtype = dtype
     return nn

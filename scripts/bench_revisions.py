@@ -8,10 +8,11 @@ drift hits them alike; the ratios are medians of per-round ratios to the first r
     python scripts/bench_revisions.py HEAD~3 HEAD        # two commits
     python scripts/bench_revisions.py main .             # main against the working tree
 
-An epoch is what ``scripts/bench.py``'s chess row times: ``nn_train`` for one epoch (4,208 rows, batch
-100) then ``nn_test`` on 1,402 validation rows, thread CPU time, BLAS pinned to one thread.  The copies
-live in ``--work`` (default ``<tmp>/nntoolbox-bench-revisions``) with their Numba caches, so a second run
-of the same commits does not compile again.
+An epoch is what ``scripts/bench.py``'s chess row times (its network and epoch, imported from it):
+``nn_train`` for one epoch (4,208 rows, batch 100) then ``nn_test`` on 1,402 validation rows, thread CPU
+time, BLAS pinned to one thread.  The copies live in ``--work`` (default
+``<tmp>/nntoolbox-bench-revisions``) with their Numba caches, so a second run of the same commits does
+not compile again (the working tree's copy is made anew each run).
 """
 from __future__ import annotations
 
@@ -31,8 +32,9 @@ from typing import Callable
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+import bench  # beside this script: the chess network and epoch
+
 REPO = Path(__file__).resolve().parent.parent
-CHESS = [6] + [10] * 10 + [2]
 
 
 def _package(rev: str, work: Path) -> str:
@@ -41,9 +43,8 @@ def _package(rev: str, work: Path) -> str:
         name, dest = "nnt_worktree", work / "nnt_worktree"
         if dest.exists():
             shutil.rmtree(dest)
-        # copy2 keeps modification times: Numba's cache stays valid for files that did not change
-        shutil.copytree(REPO / "nntoolbox", dest, copy_function=shutil.copy2,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        # a fresh copy each run (its kernels compile again): the working tree may have changed
+        shutil.copytree(REPO / "nntoolbox", dest, ignore=shutil.ignore_patterns("__pycache__"))
         return name
     try:
         sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", f"{rev}^{{commit}}"],
@@ -64,17 +65,9 @@ def _package(rev: str, work: Path) -> str:
 
 
 def _epoch(package: str, dtype: str, data: tuple[np.ndarray, ...]) -> Callable[[], None]:
-    nt = importlib.import_module(package)
+    lib = importlib.import_module(package)
     x, y, vx, vy = (a.astype(dtype) for a in data)
-    nn = nt.nn_create(CHESS, "active function", "relu", "learning rate", 0.005, "batch normalization", 1,
-                      "optimization method", "Adam", "objective function", "Cross Entropy", seed=1)
-    nn.dtype = dtype
-    state = {"nn": nn}
-
-    def epoch() -> None:
-        state["nn"] = nt.nn_train(state["nn"], {"batch_size": 100, "iteration": 1}, x, y)
-        nt.nn_test(state["nn"], vx, vy)
-    return epoch
+    return bench._nn_epoch(bench._chess_net(dtype=dtype, lib=lib), "fused", x, y, vx, vy, 100, lib=lib)
 
 
 def main(argv: list[str] | None = None) -> None:
