@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -20,6 +19,7 @@ from .network import Network, _readonly
 from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
 from .threads import limited_blas
+from .userwarn import warn
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
@@ -265,10 +265,9 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
             if not finite:
                 work = good[0].copy()
                 work._fields["diverged"], work._fields["interrupted"] = True, False
-                warnings.warn(
-                    f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
-                    f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
-                    RuntimeWarning, stacklevel=2)
+                warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
+                     f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
+                     RuntimeWarning)
                 break
             row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
             if val is not None:
@@ -307,8 +306,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
         work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
         work._fields["diverged"], work._fields["interrupted"] = False, True
-        warnings.warn("nn_train interrupted: the network is kept as it was after its last complete epoch",
-                      RuntimeWarning, stacklevel=2)
+        warn("nn_train interrupted: the network is kept as it was after its last complete epoch", RuntimeWarning)
     finally:
         if bar is not None:
             bar.close()
