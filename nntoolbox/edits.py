@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
-                      _readonly, near_miss)
-from .options import OPTIONS, QUIRK_OPTIONS, option_key
+                      _readonly, near_miss, option_field)
+from .options import OPTIONS, QUIRK_OPTIONS
 from .userwarn import warn
 
 
@@ -43,7 +43,7 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
     if layers is not None:
         _assign_layers(nn, key, layers, value)
         return
-    option = option_key(key)
+    option = option_field(key)
     if option is not None:
         set_option(nn, option, value)
     elif key in _FIXED:

@@ -51,3 +51,13 @@ def test_a_copy_keeps_the_value_as_matlab_does(nn, how):
     nn.learning_rate = 0.5
     nn.W[0][0, 0] = 99
     assert stored.learning_rate == 0.25 and stored.W[0][0, 0] != 99
+
+
+def test_batch_norms_beta_is_not_the_sparsity_beta(nn):
+    with pytest.raises(KeyError):
+        nn["Beta"]  # no batch norm: no per-layer Beta
+    with pytest.raises(ValueError, match="did you mean nn.beta"):
+        nn["Beta"] = 2.0
+    assert nn.beta == 3
+    bn = nn_create([4, 3, 2], "batch normalization", 1, seed=0)
+    assert len(bn["Beta"]) == 2 and bn["beta"] == 3
