@@ -76,7 +76,7 @@ def python() -> str:
     if not _runs_as_nobody(exe, "import numpy, scipy, numba, threadpoolctl, psutil",
                            PYTHONPATH=os.pathsep.join(deps), HOME="/nonexistent"):
         pytest.skip(f"user nobody cannot import the dependencies from where they are installed "
-                    f"({', '.join(deps)}: a directory on the way is not readable by others); "
+                    f"({', '.join(deps)}; is a directory on the way, e.g. /root, closed to other users?); "
                     "the read-only install needs them readable, as in CI")
     return exe
 
