@@ -3,7 +3,8 @@
 
 Same seed, same batch orders, sklearn's 8x8 digits (64-H-10, cross entropy, no batch norm):
 the largest absolute difference of the weights after each of ``--epochs`` epochs, per optimizer.
-One step agrees to rounding; methods that divide by sqrt(r) can amplify that rounding over many epochs."""
+One step agrees to rounding; methods that divide by sqrt(r) can amplify that rounding over many epochs.
+``python scripts/engine_agreement.py [--hidden 100] [--activation sigmoid] [--method RMSProp_Nesterov ...]``"""
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,9 @@ def weight_gap(method: str, lr: float, activation: str, hidden: int, epochs: int
                y: np.ndarray) -> tuple[list[float], dict[str, float]]:
     """Max |W_fused - W_stepwise| over all layers after each epoch, and each engine's final accuracy."""
     orders = np.random.default_rng(1).permuted(np.tile(np.arange(len(x)), (epochs, 1)), axis=1)
-    nets = {e: nn_create([64, hidden, 10], "optimization method", method, "learning rate", lr,
-                         "active function", activation, "objective function", "Cross Entropy", seed=0) for e in ("fused", "stepwise")}
+    nets = {engine: nn_create([64, hidden, 10], "optimization method", method, "learning rate", lr,
+                              "active function", activation, "objective function", "Cross Entropy", seed=0)
+            for engine in ("fused", "stepwise")}
     gaps = []
     for epoch in range(epochs):
         for engine in nets:
