@@ -120,7 +120,7 @@ def check_differentiable(nn: Network, what: str) -> None:
             raise ValueError(
                 f"{what}: the network's {option.replace('_', ' ')} {name!r} has no gradient (its derivative "
                 "is 0 wherever it exists and undefined at the threshold), so backpropagation cannot learn "
-                "through it. Use {name!r} with hand-set weights in nn_forward / nn_predict; to learn a "
+                f"through it. Use {name!r} with hand-set weights in nn_forward / nn_predict; to learn a "
                 "threshold unit use nntoolbox.perceptron.perceptron_train, or train with 'sigmoid' instead")
 
 

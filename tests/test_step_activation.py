@@ -80,7 +80,7 @@ def test_training_a_step_network_is_refused(engine, where):
         nn.output_function = "sigmoid"
     option = {"batch_size": 4, "iteration": 3, "engine": engine}
     layer = "output function" if where == "output" else "active function"
-    with pytest.raises(ValueError, match=rf"nn_train: the network's {layer} 'step' has no gradient.*"
+    with pytest.raises(ValueError, match=rf"nn_train: the network's {layer} 'step' has no gradient.*Use 'step' with hand-set weights.*"
                                          r"nntoolbox\.perceptron\.perceptron_train"):
         nn_train(nn, option, X, np.array([XOR]).T)
 
