@@ -94,6 +94,27 @@ def test_xor_defeats_one_neuron():
     assert np.any(perceptron_predict(p, x) != y.ravel())
 
 
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 80), d=st.integers(1, 5), seed=st.integers(0, 2 ** 32), rate=st.floats(1e-3, 10))
+def test_perceptron_keeps_novikoffs_bound_on_separable_data(n, d, seed, rate):
+    """On data a unit vector u separates with margin gamma (augmented rows (x, 1) of norm <= R), Rosenblatt's
+    rule from w = 0 makes at most (R / gamma)^2 updates, whatever the rate and the order, and then stops."""
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=d + 1)
+    u /= np.linalg.norm(u)
+    x = rng.uniform(-1, 1, size=(4 * n, d))
+    score = x @ u[:d] + u[d]
+    keep = np.abs(score) >= 0.05
+    if np.sum(keep & (score > 0)) == 0 or np.sum(keep & (score < 0)) == 0:
+        return  # one class only: nothing to separate
+    x, y = x[keep], np.sign(score[keep])
+    gamma, radius = np.min(np.abs(score[keep])), np.sqrt(np.max(np.sum(x ** 2, axis=1) + 1))
+    bound = (radius / gamma) ** 2
+    p = perceptron_train(x, y, learning_rate=rate, epochs=int(bound) + 2, seed=seed)
+    assert p.converged and np.sum(p.errors) <= bound
+    assert np.array_equal(perceptron_predict(p, x), y)
+
+
 @settings(max_examples=25, deadline=None)
 @given(n=st.integers(2, 60), radius=st.floats(0.5, 50), fraction=st.floats(0.05, 1.0),
        distance=st.floats(-20, 20), seed=st.integers(0, 2 ** 32))
