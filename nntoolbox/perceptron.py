@@ -94,14 +94,6 @@ def _labels(y: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
     return t, np.array(coding).astype(arr.dtype)
 
 
-def _positive_number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return float(value)
-
-
 def _positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be a positive integer; got {value!r}")
@@ -114,7 +106,8 @@ def _train(rule: str, x: Any, y: Any, learning_rate: Any, epochs: Any, seed: Any
     """The shared epoch loop of both rules: checks, shuffled orders, per-epoch record, divergence stop."""
     x = _rows(x, None, "x")
     y, labels = _labels(y, x.shape[0])
-    rate, epochs = _positive_number(learning_rate, "learning_rate"), _positive_int(epochs, "epochs")
+    # nn_create's own checks of a learning rate and a seed
+    rate, epochs = OPTIONS["learning_rate"].check("learning_rate", learning_rate), _positive_int(epochs, "epochs")
     rng = make_rng(OPTIONS["seed"].check("seed", seed))
     lo, hi = labels.astype(np.float64)
     # the perceptron's rule moves by +-rate whichever the coding (in 0/1 that is rate*(t - y)); LMS fits y itself
