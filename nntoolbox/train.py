@@ -10,7 +10,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .backprop import backward
-from .checks import check_class_labels, check_finite_parameters, check_trainable, check_training_data, check_xy
+from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
+                     check_training_data, check_xy)
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
 from .functions import data_cost
@@ -215,6 +216,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
 
 def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     opt = parse_train_options(option)
+    check_differentiable(nn, "nn_train")
     check_finite_parameters(nn)
     check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
