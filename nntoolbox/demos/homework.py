@@ -57,10 +57,11 @@ def stuck_cause(base: dict) -> str | None:
     # measured on the chess network (10 ReLU layers of 10, course split): RMSProp_Nesterov seeds 1 and 4 stay
     # on one class for 30 epochs with bn_mode='course' (seed 1's test outputs vary by 1e-16 after 3 epochs) and
     # reach test accuracy 0.97 and 0.98 after 10 epochs with bn_mode='standard' alone; state_init='zeros' or
-    # adam='textbook' alone change nothing
-    return ("likely cause: the course's batch normalisation (docs/quirks.md, quirks 1-4: running statistics over "
-            "all batches, one scalar Gamma/Beta per layer) can freeze this deep ReLU network on one class in its "
-            "first epochs; run again with --textbook (or --base bn_mode=standard) to compare without it")
+    # adam='textbook' alone change nothing.  The MNIST network on few images: see notebook 02.
+    return ("likely cause: the course's batch normalisation (docs/quirks.md, quirks 1-4: it divides by a mean and "
+            "standard deviation accumulated over all batches so far, one scalar Gamma/Beta per layer) can freeze a "
+            "deep network on one class in its first epochs; run again with --textbook (or --base bn_mode=standard) "
+            "to compare without it")
 
 
 def roc_figures(task: Task, result: SweepResult, out: Path, flags: list[str]
