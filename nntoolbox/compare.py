@@ -40,8 +40,10 @@ __all__ = ["SweepData", "SweepResult", "configurations", "config_label", "sweep"
 # keys of a configuration that are not nn_create options
 RUN_KEYS = ("hidden", "batch_size")
 HISTORY = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
-RESULT_COLUMNS = ("status", "best_epoch", "best_val_accuracy", "test_accuracy", "test_auc", "seconds", "error")
-RESULT_VERSION = 1
+# stuck: Evaluation.stuck of the test set ("stuck at one class", "at chance" or "")
+RESULT_COLUMNS = ("status", "best_epoch", "best_val_accuracy", "test_accuracy", "test_auc", "stuck", "seconds",
+                  "error")
+RESULT_VERSION = 2  # 2: runs record "stuck"
 
 
 # train/val/test rows with one-hot targets: the demos' container
@@ -126,7 +128,7 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
     start = time.perf_counter()
     result: dict[str, Any] = {"key": spec["key"], "spec": dict(spec), "status": "failed", "history": [],
                               "best_epoch": 0, "best_val_accuracy": math.nan, "test_accuracy": math.nan,
-                              "test_auc": math.nan, "error": ""}
+                              "test_auc": math.nan, "stuck": "", "error": ""}
     try:
         with threadpool_limits(limits=1), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # divergence is reported as the run's status
@@ -143,7 +145,7 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
                 ev = evaluate(nn, data.test_x, data.test_y, class_names)
                 result.update(best_epoch=int(nn.get("best_epoch", len(history))),
                               best_val_accuracy=float(history["val_accuracy"].max()),
-                              test_accuracy=ev.accuracy, test_auc=ev.auc)
+                              test_accuracy=ev.accuracy, test_auc=ev.auc, stuck=ev.stuck)
                 if keep_network:
                     result["network"] = nn
             result["status"] = "diverged" if nn.get("diverged") else "ok"
@@ -289,7 +291,8 @@ def _tables(results: list[dict], labels: list[str], out: str | Path | None, plot
 
 def summarize(results: pd.DataFrame, labels: Sequence[str] | None = None) -> pd.DataFrame:
     """Per configuration: runs, runs that failed or diverged, mean and std over the
-    completed runs of best_val_accuracy, test_accuracy, test_auc, and mean seconds."""
+    completed runs of best_val_accuracy, test_accuracy, test_auc, mean seconds, and ``stuck``: the
+    seeds that learned nothing (``'seed 1: stuck at one class'``, ``; ``-separated; ``''`` if none)."""
     ok = results[results["status"] != "failed"]
     metrics = ["best_val_accuracy", "test_accuracy", "test_auc"]
     stats = ok.groupby("config", sort=False)[metrics].agg(["mean", "std"])
@@ -297,5 +300,9 @@ def summarize(results: pd.DataFrame, labels: Sequence[str] | None = None) -> pd.
     counts = results.groupby("config", sort=False).agg(
         runs=("status", "size"), failed=("status", lambda s: int((s == "failed").sum())),
         diverged=("status", lambda s: int((s == "diverged").sum())), seconds_mean=("seconds", "mean"))
-    summary = counts.join(stats)
+    flagged = ok[ok["stuck"].fillna("") != ""]
+    stuck = (flagged.assign(text="seed " + flagged["seed"].astype(str) + ": " + flagged["stuck"])
+             .groupby("config", sort=False)["text"].agg("; ".join).rename("stuck"))
+    summary = counts.join(stats).join(stuck)
+    summary["stuck"] = summary["stuck"].fillna("")
     return summary.reindex(list(labels)) if labels is not None else summary

@@ -47,6 +47,18 @@ class Evaluation:
     def class_names(self) -> list[str]:
         return [str(c) for c in self.per_class.index]
 
+    @property
+    def stuck(self) -> str:
+        """Why the network has learned nothing: ``'stuck at one class'`` when every prediction is the
+        same class, ``'at chance'`` when accuracy is no better than always answering the commonest
+        class; ``''`` otherwise (and for no samples)."""
+        if not len(self.y_true):
+            return ""
+        if len(np.unique(self.scores.argmax(axis=1))) == 1:
+            return "stuck at one class"
+        majority = np.bincount(self.y_true).max() / len(self.y_true)
+        return "at chance" if self.accuracy <= majority else ""
+
     def report(self) -> str:
         """Text like ``sklearn.metrics.classification_report`` plus accuracy and AUC."""
         return (self.per_class.to_string(float_format=lambda v: f"{v:.4f}")

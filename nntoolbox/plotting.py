@@ -479,12 +479,40 @@ def _curve_sets(evaluations: Any) -> dict[str, Any]:
     return {"": evaluations}
 
 
+def _draw_seed_group(ax: Any, label: str, group: Mapping[Any, Any], frame: str, score: str) -> None:
+    """Two-class evaluations of one configuration's seeds: each seed's curve thin, their mean thick
+    (the y values averaged on a common x grid, as sklearn's cross-validated ROC example does); a seed
+    that learned nothing (``Evaluation.stuck``) is dashed and named in the legend."""
+    x, y = ("fpr", "tpr") if frame == "roc" else ("recall", "precision")
+    short = "AUC" if score == "auc" else "AP"
+    grid, ys, color = np.linspace(0.0, 1.0, 201), [], None
+    for seed, ev in group.items():
+        points = getattr(ev, frame)
+        if points["class"].nunique() != 1:
+            raise ValueError(f"{label!r} seed {seed}: per-seed curves need two-class evaluations")
+        xs, vs = points[x].to_numpy(float), points[y].to_numpy(float)
+        flag = f"seed {seed}: {ev.stuck}" if ev.stuck else None
+        line = ax.plot(xs, vs, lw=0.8, alpha=0.6, color=color, ls="--" if flag else "-",
+                       label=f"{label} {flag}" if flag else None)[0]
+        color = line.get_color()
+        order = slice(None, None, -1) if frame == "pr" else slice(None)  # np.interp needs x increasing
+        ys.append(np.interp(grid, xs[order], vs[order]))
+    values = np.array([getattr(ev, score) for ev in group.values()])
+    spread = f" ± {np.nanstd(values, ddof=1):.3f}" if len(values) > 1 else ""
+    ax.plot(grid, np.mean(ys, axis=0), lw=2.2, color=color,
+            label=f"{label}: mean of {len(ys)} seeds ({short} {np.nanmean(values):.3f}{spread})")
+
+
 def _draw_curve_sets(ax: Any, evaluations: Any, frame: str, score: str) -> None:
     """ROC (``frame='roc'``) or precision-recall (``'pr'``) curves; the legend gives each curve's
-    score (``'auc'`` or ``'average_precision'``): the overall one for a single curve, else per class."""
+    score (``'auc'`` or ``'average_precision'``): the overall one for a single curve, else per class.
+    A value that is itself a mapping ``{seed: evaluation}`` draws every seed and their mean."""
     x, y = ("fpr", "tpr") if frame == "roc" else ("recall", "precision")
     short = "AUC" if score == "auc" else "AP"
     for label, ev in _curve_sets(evaluations).items():
+        if isinstance(ev, Mapping):
+            _draw_seed_group(ax, label, ev, frame, score)
+            continue
         points = getattr(ev, frame)
         classes = list(points["class"].unique())
         for cls in classes:
@@ -499,7 +527,7 @@ def _draw_curve_sets(ax: Any, evaluations: Any, frame: str, score: str) -> None:
            xlabel="false positive rate" if frame == "roc" else "recall",
            ylabel="true positive rate" if frame == "roc" else "precision")
     ax.grid(True, alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize="small")
 
 
 def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, title: str | None,
@@ -515,7 +543,8 @@ def _plot_curve_sets(evaluations: Any, path: PathLike, frame: str, score: str, t
 def plot_roc(evaluations: Any, path: PathLike, *, title: str | None = "ROC curve", dpi: float = 100) -> Path:
     """ROC curve(s) with their AUC in the legend: one ``nntoolbox.metrics.Evaluation``
     or ``{label: evaluation}`` for several networks on one figure (more than two
-    classes: one one-vs-rest curve per class)."""
+    classes: one one-vs-rest curve per class), or ``{label: {seed: evaluation}}``
+    (two classes) for every seed's curve, thin, and their mean, thick."""
     return _plot_curve_sets(evaluations, path, "roc", "auc", title, dpi)
 
 
@@ -526,6 +555,13 @@ def plot_precision_recall(evaluations: Any, path: PathLike, *, title: str | None
 
 
 # ------------------------------------------------------------ sweeps
+def _metric_range(column: str) -> tuple[float | None, float | None]:
+    """The values a sweep column can take: a ± std band is clipped to them (accuracy cannot pass 1)."""
+    if "accuracy" in column or "auc" in column:
+        return 0.0, 1.0
+    return (0.0, None) if "cost" in column or "seconds" in column else (None, None)
+
+
 def _draw_sweep(ax: Any, runs: pd.DataFrame, column: str, by: str) -> None:
     missing = {by, "epoch", column} - set(runs.columns)
     if missing:
@@ -534,7 +570,9 @@ def _draw_sweep(ax: Any, runs: pd.DataFrame, column: str, by: str) -> None:
         stats = group.groupby("epoch")[column].agg(["mean", "std", "count"])
         std = stats["std"].fillna(0.0)
         line = ax.plot(stats.index, stats["mean"], label=f"{name} (n={int(stats['count'].max())})")[0]
-        ax.fill_between(stats.index, stats["mean"] - std, stats["mean"] + std, color=line.get_color(), alpha=0.2)
+        lo, hi = _metric_range(column)
+        ax.fill_between(stats.index, (stats["mean"] - std).clip(lo, hi), (stats["mean"] + std).clip(lo, hi),
+                        color=line.get_color(), alpha=0.2)
     ax.set(xlabel="epoch", ylabel=column.replace("_", " "))
     ax.grid(True, alpha=0.3)
     ax.legend()
@@ -554,7 +592,8 @@ def plot_sweep_curves(runs: pd.DataFrame, path: PathLike, column: str = "val_acc
 
 def plot_sweep_and_roc(runs: pd.DataFrame, evaluations: Any, path: PathLike, column: str = "val_accuracy", *,
                        by: str = "config", title: str | None = None, dpi: float = 100) -> Path:
-    """One figure: :func:`plot_sweep_curves` on the left, :func:`plot_roc` of ``evaluations`` on the right."""
+    """One figure: :func:`plot_sweep_curves` on the left, :func:`plot_roc` of ``evaluations`` on the right
+    (``{label: {seed: evaluation}}`` draws every seed, see :func:`plot_roc`)."""
     fig = _figure(12.5, 5.0)
     left, right = fig.subplots(1, 2)
     _draw_sweep(left, runs, column, by)

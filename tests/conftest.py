@@ -43,3 +43,16 @@ def assert_close(actual, expected, what: str, rtol: float = 1e-9, atol: float = 
 @pytest.fixture(params=PARITY_CASES)
 def parity_case(request):
     return request.param, load_case(request.param)
+
+
+@pytest.fixture
+def saved_figures(monkeypatch) -> list:
+    """Every Figure nntoolbox.plotting saves, kept (it clears them once saved) so a test can inspect its axes."""
+    import nntoolbox.plotting as plotting
+    figures, save = [], plotting._save
+
+    def keep(fig, path, dpi, keep=False):
+        figures.append(fig)
+        return save(fig, path, dpi, keep=True)
+    monkeypatch.setattr(plotting, "_save", keep)
+    return figures

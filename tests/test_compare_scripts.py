@@ -77,3 +77,33 @@ def test_homework_momentum_vs_rmsprop_nesterov(tmp_path):
     chess = pd.read_csv(tmp_path / "chess" / "results.csv")
     assert chess["optimization_method"].tolist() == ["Momentum"] * 2 + ["RMSProp_Nesterov"] * 2
     assert (chess["status"] == "ok").all()
+
+
+def test_homework_flags_a_stuck_seed_and_draws_every_seed(tmp_path, monkeypatch, capsys, saved_figures):
+    """RMSProp_Nesterov seed 1 stays on one class on this small split (the course's batch norm; seed 3
+    learns): the flag is in the printed table, summary.csv and the figure, which has a ROC per seed."""
+    figures = saved_figures
+    monkeypatch.setattr(homework, "HOMEWORK_METHODS", ("RMSProp_Nesterov",))
+    args = ["--krk", str(ensure_krk_file()), "--split", "0.03", "0.02", "--seeds", "1", "3", "--epochs", "30",
+            "--no-progress", "--out", str(tmp_path)]
+    assert homework.main(args) == 0
+    text = capsys.readouterr().out
+    assert "flag: RMSProp_Nesterov seed 1: stuck at one class" in text and "seed 3:" not in text
+    assert "likely cause: the course's batch normalisation" in text and "--textbook" in text
+    summary = pd.read_csv(tmp_path / "chess" / "summary.csv", index_col=0)
+    assert summary["stuck"].tolist() == ["seed 1: stuck at one class"]
+    title = figures[-1].get_suptitle()
+    roc = figures[-1].axes[1]
+    assert "RMSProp_Nesterov seed 1: stuck at one class" in title
+    seed_lines = [line for line in roc.lines if line.get_linewidth() < 1]
+    assert len(seed_lines) == 2 and any(line.get_label().startswith("RMSProp_Nesterov: mean of 2 seeds")
+                                        for line in roc.lines)
+
+
+def test_homework_textbook(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(homework, "HOMEWORK_METHODS", ("RMSProp_Nesterov",))
+    args = ["--krk", str(ensure_krk_file()), "--split", "0.03", "0.02", "--seeds", "1", "--epochs", "30",
+            "--no-progress", "--out", str(tmp_path), "--textbook"]
+    assert homework.main(args) == 0
+    assert "flag:" not in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "chess" / "results.csv")["textbook"].tolist() == [True]

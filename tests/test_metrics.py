@@ -86,3 +86,28 @@ def test_plots(tmp_path):
     assert plot_summary_bars(summary, tmp_path / "bars.png").stat().st_size > 0
     with pytest.raises(ValueError, match="lacks"):
         plot_sweep_curves(runs.drop(columns="epoch"), tmp_path / "x.png")
+
+
+def test_stuck_names_a_network_that_learned_nothing():
+    y = [0, 1, 1, 1]
+    assert evaluate_scores(y, np.array([[0.4, 0.6]] * 4)).stuck == "stuck at one class"
+    # two classes predicted, but no better than always answering the commonest class (3 of 4)
+    assert evaluate_scores(y, np.array([[0.6, 0.4], [0.6, 0.4], [0.4, 0.6], [0.4, 0.6]])).stuck == "at chance"
+    assert evaluate_scores(y, np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.1, 0.9]])).stuck == ""
+
+
+def test_seed_groups_and_clipped_bands(tmp_path, saved_figures):
+    figures = saved_figures
+    ev = evaluate(*_trained(2))
+    stuck = evaluate_scores(ev.y_true, np.tile([0.3, 0.7], (len(ev.y_true), 1)))
+    runs = pd.DataFrame({"config": "a", "seed": np.repeat([0, 1], 3), "epoch": np.tile([1, 2, 3], 2),
+                         "val_accuracy": [0.9, 0.99, 1.0, 0.5, 0.6, 0.95]})
+    plot_sweep_and_roc(runs, {"a": {0: ev, 1: ev, 2: stuck}, "b": ev}, tmp_path / "both.png")
+    curves, roc = figures[-1].axes[:2]
+    band = curves.collections[0].get_paths()[0].vertices
+    assert band[:, 1].max() <= 1.0 and band[:, 1].min() >= 0.0  # mean ± std would pass 1 at epoch 3
+    labels = [line.get_label() for line in roc.lines]
+    assert len(roc.lines) == 3 + 1 + 1 + 1  # three seeds, their mean, "b", the diagonal
+    assert "a seed 2: stuck at one class" in labels and any(s.startswith("a: mean of 3 seeds") for s in labels)
+    with pytest.raises(ValueError, match="two-class"):
+        plot_roc({"c": {0: evaluate(*_trained(3))}}, tmp_path / "roc3.png")

@@ -136,7 +136,7 @@ def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, 
     except KeyboardInterrupt:
         raise SystemExit(f"interrupted: finished runs are in {out}/runs; run the same command again to resume")
     shown = result.summary[["runs", "failed", "diverged", "best_val_accuracy_mean", "best_val_accuracy_std",
-                            "test_accuracy_mean", "test_accuracy_std", "test_auc_mean"]]
+                            "test_accuracy_mean", "test_accuracy_std", "test_auc_mean", "stuck"]]
     print(shown.to_string(float_format=lambda v: f"{v:.4f}"))
     for error in result.results.loc[result.results["status"] == "failed", "error"].unique():
         print(f"failed: {error}")
