@@ -228,20 +228,21 @@ def _n_params(nn) -> int:
 def load_floor(path: Path) -> ModuleType | None:
     """``floor.py`` loaded by path (it is a yardstick, not part of the project), None when absent.
     Its kernels cache in ``NUMBA_CACHE_DIR`` when set, else in this user's ``~/.cache/nntoolbox/bench-floor``
-    (its own folder is meant read-only, even to root); Numba reads ``config.CACHE_DIR`` when a function
-    is decorated, so only the floor's kernels move."""
+    (its own folder is meant read-only, even to root: no bytecode is written there either); Numba reads
+    ``config.CACHE_DIR`` when a function is decorated, so only the floor's kernels move."""
     if not path.is_file():
         return None
     spec = importlib.util.spec_from_file_location("nntoolbox_bench_floor", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    saved = numba.config.CACHE_DIR
+    saved, no_pyc = numba.config.CACHE_DIR, sys.dont_write_bytecode
     if not saved:
         numba.config.CACHE_DIR = str(user_cache_dir("bench-floor") or "")
+    sys.dont_write_bytecode = True
     try:
         spec.loader.exec_module(module)
     finally:
-        numba.config.CACHE_DIR = saved
+        numba.config.CACHE_DIR, sys.dont_write_bytecode = saved, no_pyc
     return module
 
 
