@@ -100,10 +100,9 @@ def main(argv: list[str] | None = None) -> None:
                     epochs[k]()
                     times[k].append(time.thread_time() - t)
             for rev, pkg, ts in zip(args.revisions, packages, times):
-                ratios = sorted(a / b for a, b in zip(ts, times[0]))
-                q1, q3 = ratios[len(ratios) // 4], ratios[3 * len(ratios) // 4]
+                ratio, q1, q3 = bench.median_quartiles([a / b for a, b in zip(ts, times[0])])
                 print(f"{dtype}  {rev:>12} ({pkg}): median {statistics.median(ts) * 1e3:7.3f} ms, "
-                      f"ratio to {args.revisions[0]} {statistics.median(ratios):.3f} (quartiles {q1:.3f}-{q3:.3f})")
+                      f"ratio to {args.revisions[0]} {ratio:.3f} (quartiles {q1:.3f}-{q3:.3f})")
 
 
 if __name__ == "__main__":
