@@ -37,6 +37,7 @@ from numba import types
 from .kernels import CACHE, FirstClass
 from .kernels.vexp import vexp
 from .options import NAMES
+from .plugins import Origin, registering_origin
 
 Array = np.ndarray
 INF = math.inf
@@ -67,6 +68,7 @@ class Activation:
     kind: str  # ELEMENTWISE or SOFTMAX (per sample; its output rule is the softmax Jacobian)
     make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
     _kernels: dict = field(default_factory=dict)
+    origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
 
     def kernels(self, dtype: Any) -> tuple[Any, Any]:
         """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
@@ -189,7 +191,8 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
         if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
             raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
-                           bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE)))
+                           bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE),
+                           origin=registering_origin()))
 
 
 # ------------------------------------------------------------------ softmax (output only)

@@ -22,6 +22,7 @@ from ..datasets.mnist import load_mnist
 from ..io import nn_save
 from ..network import Network
 from ..options import canonical_name, parse_options
+from ..plugins import import_file
 from ..predict import nn_predict, nn_test
 from ..train import _Validation, nn_train, parse_train_options
 from .runfolder import DemoError, RunFolder
@@ -30,9 +31,10 @@ DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
     "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
-    "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_mnist_args", "add_option_arg",
+    "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_import_arg", "add_mnist_args",
+    "add_option_arg",
     "classification_outputs", "demo_main", "load_demo_mnist", "load_mnist_or_exit", "mnist_parser",
-    "open_mnist_demo", "option_flags", "option_pair", "save_network", "stop_message",
+    "open_mnist_demo", "option_flags", "option_pair", "parse_with_imports", "save_network", "stop_message",
     "train_best_on_validation", "write_history",
 ]
 
@@ -114,6 +116,35 @@ def add_debug_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an environment or file problem instead of a one-line message")
     return parser
+
+
+def add_import_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--import FILE.py`` (repeatable): files run before the other flags are checked (see
+    :func:`parse_with_imports`), so the optimizers and activations they register are accepted."""
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE.py",
+                        help="run this Python file first (repeatable), e.g. one that calls "
+                        "nntoolbox.register_optimizer: its names are then accepted by the other flags; the run's "
+                        "summary records its path and SHA-256")
+    return parser
+
+
+def parse_with_imports(build_parser: Callable[[], argparse.ArgumentParser],
+                       argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``build_parser().parse_args(argv)`` with ``--import`` added, the files it names run first
+    (:func:`nntoolbox.plugins.import_file`): the registries the flags' converters read then hold their names.
+    A file that fails: one line on stderr and exit code 2."""
+    pre = add_import_arg(argparse.ArgumentParser(add_help=False, exit_on_error=False))
+    try:
+        paths = pre.parse_known_args(argv)[0].imports
+    except argparse.ArgumentError:  # e.g. --import without a file: the full parser says so
+        paths = []
+    for path in paths:
+        try:
+            import_file(path)
+        except (ImportError, ValueError) as e:
+            print(f"{build_parser().prog}: --import {e}", file=sys.stderr)
+            raise SystemExit(2) from None
+    return add_import_arg(build_parser()).parse_args(argv)  # built now: its choices include the new names
 
 
 def add_mnist_args(parser: argparse.ArgumentParser, train_size: int = 8000) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ results (per-run files, runs/results/summary CSV, curves and bar chart) go to
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,13 +21,16 @@ import numpy as np
 
 from ..compare import RUN_KEYS, SweepResult, sweep
 from ..datasets.krk import ensure_krk_file, load_krk
+from ..io import atomic_write
 from ..options import canonical_name
+from ..plugins import imported_files
 from .chess import PRESETS, split_course
-from .common import DEFAULT_MNIST_DIR, Split, fraction, load_demo_mnist, positive_int
+from .common import DEFAULT_MNIST_DIR, Split, fraction, load_demo_mnist, parse_with_imports, positive_int
 from .mnist import COURSE_SIZES, course_options
 
 NAME = "compare"
 TASKS = ("chess", "mnist")
+IMPORTS = "imports.json"  # path and SHA-256 of each --import file
 DEFAULT_CONFIGS = ("optimization_method=Adam", "optimization_method=RMSProp", "optimization_method=Momentum")
 
 
@@ -135,6 +139,11 @@ def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, 
                        progress=not args.no_progress, **kwargs)
     except KeyboardInterrupt:
         raise SystemExit(f"interrupted: finished runs are in {out}/runs; run the same command again to resume")
+    imports = [f.record() for f in imported_files()]
+    if imports:  # the --import files whose registrations the runs used
+        with atomic_write(out / IMPORTS) as f:
+            json.dump({"imports": imports}, f, indent=2)
+        result.paths.append(out / IMPORTS)
     shown = result.summary[["runs", "failed", "diverged", "best_val_accuracy_mean", "best_val_accuracy_std",
                             "test_accuracy_mean", "test_accuracy_std", "test_auc_mean"]]
     print(shown.to_string(float_format=lambda v: f"{v:.4f}"))
@@ -162,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     task = load_task(args.task, args, args.data)
     grid = args.config or [parse_config(c) for c in DEFAULT_CONFIGS]
     result = run_sweep(task, grid, args, Path(args.out or f"results/{NAME}-{args.task}"))

@@ -19,7 +19,7 @@ from ..io import nn_load
 from ..metrics import evaluate
 from ..options import OPTIONS
 from ..plotting import plot_roc, plot_sweep_and_roc
-from .common import positive_int
+from .common import parse_with_imports, positive_int
 from .compare_cli import Task, add_task_args, load_task, run_sweep
 
 NAME = "homework_optimizers"
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     methods = methods_of(args.method)
     grid = [{"optimization_method": m} for m in methods]
     out = Path(args.out)

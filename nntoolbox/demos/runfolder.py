@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..interrupts import sigint_deferred
+from ..plugins import imported_files
 
 try:
     import fcntl
@@ -152,7 +153,7 @@ class RunFolder:
         run = {"demo": self.demo, "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "pid": os.getpid(),
                "started": self.started.isoformat(timespec="seconds"),
                "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "versions": _versions()}
+               "versions": _versions(), "imports": [f.record() for f in imported_files()]}
         text = json.dumps({**(summary or {}), "run": run, "files": files}, indent=2, default=str) + "\n"
         (self.path / SUMMARY).write_text(text)
         with sigint_deferred():  # the two renames together: a Ctrl-C waits for them
