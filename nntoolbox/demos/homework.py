@@ -74,11 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     print(f"{NAME}: {', '.join(methods)}; seeds {' '.join(map(str, args.seeds))}")
     task = load_task("chess", args, args.krk)
-    chess = run_sweep(task, grid, args, out / "chess", save_networks=True)
+    chess = run_sweep(task, grid, args, out / "chess", prog=f"{NAME}.py", save_networks=True)
     paths, aucs = roc_figures(task, chess, out / "chess", args.seeds[0])
     print(f"wrote {', '.join(p.name for p in paths)}: " + ", ".join(f"{k} AUC {v:.4f}" for k, v in aucs.items()))
     if args.data:
         mnist = load_task("mnist", args, args.data)
         args.epochs = args.mnist_epochs
-        run_sweep(mnist, grid, args, out / "mnist")
+        run_sweep(mnist, grid, args, out / "mnist", prog=f"{NAME}.py")
     return 0
