@@ -14,6 +14,11 @@ behaviour, or the textbook one with ``textbook=True``.  After ``fit``:
 ``net_`` (the trained network), ``loss_curve_`` (mean batch cost per epoch,
 ``net_.history["cost"]``), ``n_features_in_`` and, for the classifier, ``classes_``.
 
+A registered optimizer or activation works in ``GridSearchCV(..., n_jobs=2)``: an estimator, when
+unpickled in a worker process, first imports what registered the names it uses (the module, or the file
+run by ``nntoolbox.plugins.import_file``); a registration made in ``__main__`` (a notebook cell) cannot
+travel (see docs/compare.md).
+
 ``sklearn.utils.estimator_checks.check_estimator`` passes for all three with
 no expected failure (scikit-learn 1.9).  Should a check have to be excused, it goes into
 :data:`EXPECTED_FAILED_CHECKS` with its reason (the test suite passes
