@@ -226,10 +226,12 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     data_hash = fingerprint(data)
     specs = []
     for label, config in zip(labels, configs):
+        # a student's file that changed makes new runs (built-ins and modules leave the key as it was)
+        files = "".join(o.sha256 for o in origins_for([config], travel=False) if o.file)
         for seed in seeds:
             spec = {"config": label, "options": {k: _plain(v) for k, v in config.items()}, "seed": seed,
                     "epochs": int(epochs)}
-            spec["key"] = run_key({k: spec[k] for k in ("options", "seed", "epochs")}, data_hash)
+            spec["key"] = run_key({k: spec[k] for k in ("options", "seed", "epochs")}, data_hash + files)
             specs.append(spec)
     run_dir = Path(out) / "runs" if out is not None else None
     done: dict[str, dict] = {}

@@ -77,7 +77,7 @@ def test_a_failing_file_is_one_import_error_naming_it(tmp_path, content, expect)
     with pytest.raises(ImportError) as info:
         plugins.import_file(path)
     assert re.search(expect, str(info.value)) and "\n" not in str(info.value)
-    assert plugins.import_file.__module__ and not any(f.path == path.resolve() for f in plugins.imported_files())
+    assert all(f.path != path.resolve() for f in plugins.imported_files())  # not recorded: it did not run
 
 
 def test_missing_or_not_python(tmp_path):
@@ -88,7 +88,7 @@ def test_missing_or_not_python(tmp_path):
         plugins.import_file(tmp_path / "notes.txt")
 
 
-def test_docs_example_is_the_file(tmp_path):
+def test_docs_example_is_the_file():
     """docs/optimizers.md shows docs/examples/my_optimizer.py as it is."""
     doc = (ROOT / "docs" / "optimizers.md").read_text()
     assert EXAMPLE.read_text() in doc
@@ -123,7 +123,7 @@ def test_a_file_that_fails_is_one_line_and_exit_2(tmp_path, capsys, content):
     with pytest.raises(SystemExit) as info:
         chess.main(["--import", str(path), "--optimizer", "Adam"])
     assert info.value.code == 2
-    assert re.match(r"nn_testChess: --import .*bad\.py: ", one_line_error(capsys))
+    assert re.match(r"nn_testChess: error: --import .*bad\.py: ", one_line_error(capsys))
 
 
 # ---------------------------------------------------------------- worker processes
@@ -162,3 +162,19 @@ def test_grid_search_workers_reregister_from_the_file(tmp_path):
                           {"learning_rate": [0.01, 0.1]}, cv=2, n_jobs=2, error_score="raise")
     search.fit(data.train_x, data.train_y.argmax(axis=1))
     assert search.best_estimator_.net_["optimization_method"] == opt
+
+
+def test_a_changed_file_makes_new_runs(tmp_path, monkeypatch):
+    """Resume keys carry the SHA-256 of the file that registered a name the configuration uses."""
+    from nntoolbox.optimizers import OPTIMIZERS  # noqa: PLC0415
+    path, opt, _ = plugin_file(tmp_path)
+    plugins.import_file(path)
+    config = {"hidden": [4], "batch_size": 20, "optimization_method": opt}
+    first = sweep(config, [{}], small_data(), epochs=1, out=tmp_path / "out", progress=False, plots=False)
+    again = sweep(config, [{}], small_data(), epochs=1, out=tmp_path / "out", progress=False, plots=False)
+    assert again.results["key"].tolist() == first.results["key"].tolist()
+    origin = OPTIMIZERS[opt].origin
+    monkeypatch.setattr(OPTIMIZERS[opt], "origin", plugins.Origin(origin.module, origin.file, "0" * 64))
+    edited = sweep(config, [{}], small_data(), epochs=1, out=tmp_path / "out", progress=False, plots=False)
+    assert edited.results["key"].tolist() != first.results["key"].tolist()
+    assert len(list((tmp_path / "out" / "runs").glob("*.json"))) == 2
