@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -124,6 +126,15 @@ def test_a_file_that_fails_is_one_line_and_exit_2(tmp_path, capsys, content):
         chess.main(["--import", str(path), "--optimizer", "Adam"])
     assert info.value.code == 2
     assert re.match(r"nn_testChess: error: --import .*bad\.py: ", one_line_error(capsys))
+
+
+def test_the_script_itself_reports_a_failing_file_in_one_line(tmp_path):
+    (tmp_path / "bad.py").write_text("import nntoolbox\nnntoolbox.nothing_here()\n")
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "nn_testChess.py"), "--import",
+                           str(tmp_path / "bad.py"), "--optimizer", "MyName"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip().endswith("bad.py: AttributeError: module 'nntoolbox' has no attribute "
+                                        "'nothing_here' (line 2)") and len(done.stderr.splitlines()) == 1
 
 
 # ---------------------------------------------------------------- worker processes
