@@ -16,11 +16,13 @@ operations, ``if``/``else``; plain Python or ``numba.njit``).  From them:
 * the stepwise engine uses ``numpy_f`` / ``numpy_df`` (array functions) when
   given, else ``numba.vectorize`` ufuncs built from ``f`` / ``df``.
 
-Built-ins (sigmoid, tanh, relu, leaky_relu, linear; softmax as an output only)
-are registered the same way; their numpy versions are the ones the parity
+Built-ins (sigmoid, tanh, relu, leaky_relu, linear; softmax as an output only;
+step, the M-P neuron's threshold unit, for forward passes only) are registered the same way; their numpy versions are the ones the parity
 tests were written against (e.g. ``scipy.special.expit``).  ``range`` is the
 output interval, e.g. ``(0, 1)`` for sigmoid (a sparse autoencoder needs hidden
-units in (0, 1)).
+units in (0, 1)).  ``differentiable=False`` marks a function backpropagation cannot
+learn through (step: its derivative is 0 wherever it exists); training refuses it
+(:func:`nntoolbox.checks.check_differentiable`).
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ class Activation:
     kind: str  # ELEMENTWISE or SOFTMAX (per sample; its output rule is the softmax Jacobian)
     make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
     _kernels: dict = field(default_factory=dict)
+    differentiable: bool = True  # False: forward passes only; nn_train / nn_backpropagation refuse it
     origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
 
     def kernels(self, dtype: Any) -> tuple[Any, Any]:
@@ -163,7 +166,8 @@ def _add(entry: Activation) -> Activation:
 def register_activation(name: str, f: Callable[[float], float], df: Callable[[float], float], *,
                         range: tuple[float, float] = (-INF, INF), hidden: bool = True, output: bool = True,
                         numpy_f: Callable[[Array], Array] | None = None,
-                        numpy_df: Callable[[Array], Array] | None = None, _builtin: bool = False) -> Activation:
+                        numpy_df: Callable[[Array], Array] | None = None, differentiable: bool = True,
+                        _builtin: bool = False) -> Activation:
     """Register an activation ``name`` for ``nn_create(..., 'active function', name)`` / ``'output function'``.
 
     ``f(z)`` and ``df(a)`` are scalar functions Numba can compile, ``df`` being
@@ -171,7 +175,8 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
     (sigmoid: ``lambda a: a * (1 - a)``).  ``range``: the output interval.
     ``hidden``/``output``: where it may be used.  ``numpy_f``/``numpy_df``:
     optional array versions for the stepwise engine (default: ``numba.vectorize``
-    of ``f``/``df``).  The functions are compiled here once for float64, so a
+    of ``f``/``df``).  ``differentiable=False``: usable in ``nn_forward`` / ``nn_predict``
+    only (a threshold unit); training a network that uses it raises ``ValueError``.  The functions are compiled here once for float64, so a
     function Numba cannot compile is refused now, with Numba's message.
     """
     if not isinstance(name, str) or not name.strip():
@@ -192,7 +197,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
             raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
                            bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE),
-                           origin=registering_origin()))
+                           differentiable=bool(differentiable), origin=registering_origin()))
 
 
 # ------------------------------------------------------------------ softmax (output only)
@@ -254,3 +259,8 @@ register_activation("leaky_relu", lambda z: z if z > 0 else 0.01 * z, lambda a: 
 register_activation("linear", lambda z: z, lambda a: 1.0, hidden=False, numpy_f=lambda z: z,
                     numpy_df=np.ones_like, _builtin=True)
 _add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernels))
+# the M-P neuron's threshold unit (the course's sgn: 1 where z >= 0, else 0); its derivative is 0 wherever it
+# exists, so backpropagation cannot learn through it: forward passes only (train it with nntoolbox.perceptron)
+register_activation("step", lambda z: 1.0 if z >= 0 else 0.0, lambda a: 0.0, range=(0, 1),
+                    numpy_f=lambda z: (z >= 0).astype(z.dtype), numpy_df=np.zeros_like, differentiable=False,
+                    _builtin=True)

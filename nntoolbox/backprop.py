@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .batchnorm import BN_MODES
-from .checks import as_matrix, check_targets
+from .checks import as_matrix, check_differentiable, check_targets
 from .forward import sparsity_rho
 from .activations import ACTIVATIONS
 from .functions import output_theta
@@ -57,6 +57,7 @@ def nn_backpropagation(nn: Network, batch_y: Any) -> Network:
         raise ValueError("nn_backpropagation needs the state of nn_forward: call nn = nn_forward(nn, x, y) "
                          "on the batch first")
     check_activations(nn)
+    check_differentiable(nn, "nn_backpropagation")
     y = as_matrix(batch_y, "batch_y", np.dtype(nn["dtype"]))
     expected = (nn["a"][0].shape[1], nn.sizes[-1])
     if y.shape != expected:

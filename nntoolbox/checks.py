@@ -8,7 +8,7 @@ import numpy as np
 
 from .activations import ACTIVATIONS
 from .kernels import njit, sigint_deferred
-from .network import PARAM_GROUPS, Network
+from .network import PARAM_GROUPS, Network, n_layers
 from .preprocessing import apply_input_normalization
 
 # Tolerance of "each target row sums to 1" for cross entropy (float32 data rounds).
@@ -108,6 +108,20 @@ def check_trainable(nn: Network, batch: int, what: str) -> None:
             raise ValueError(f"the sparse autoencoder's KL penalty needs hidden activations in (0, 1) (e.g. "
                              f"'sigmoid'); {nn['active_function']!r} ranges over [{lo}, {hi}] (set nn.encoder = 0 "
                              "for a plain autoencoder)")
+
+
+def check_differentiable(nn: Network, what: str) -> None:
+    """Backpropagation needs a derivative: refuse a network using an activation registered with
+    ``differentiable=False`` (the 'step' M-P unit) before ``what`` (nn_train, nn_backpropagation) starts."""
+    used = ("active_function", "output_function") if n_layers(nn) > 1 else ("output_function",)
+    for option in used:
+        name = nn[option]
+        if not ACTIVATIONS[name].differentiable:
+            raise ValueError(
+                f"{what}: the network's {option.replace('_', ' ')} {name!r} has no gradient (its derivative "
+                "is 0 wherever it exists and undefined at the threshold), so backpropagation cannot learn "
+                f"through it. Use {name!r} with hand-set weights in nn_forward / nn_predict; to learn a "
+                "threshold unit use nntoolbox.perceptron.perceptron_train, or train with 'sigmoid' instead")
 
 
 def check_finite_parameters(nn: Network) -> None:

@@ -22,14 +22,14 @@ other options              validated and stored (used from the next training ste
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any
 
 import numpy as np
 
 from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
-                      _readonly, near_miss)
-from .options import OPTIONS, QUIRK_OPTIONS, canonical_name
+                      _readonly, near_miss, option_field)
+from .options import OPTIONS, QUIRK_OPTIONS
+from .userwarn import warn
 
 
 def set_field(nn: Network, key: Any, value: Any) -> None:
@@ -43,7 +43,7 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
     if layers is not None:
         _assign_layers(nn, key, layers, value)
         return
-    option = _option_name(key)
+    option = option_field(key)
     if option is not None:
         set_option(nn, option, value)
     elif key in _FIXED:
@@ -69,14 +69,6 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
             raise ValueError(f"nn.{key}: the network has no such field; did you mean nn.{close}? "
                              "(a new field would be ignored by training)")
         nn._fields[key] = value  # MATLAB structs take new fields; the toolbox ignores them
-
-
-def _option_name(key: str) -> str | None:
-    """Canonical option name for ``key`` ('learning rate' -> 'learning_rate'), None if not an option."""
-    try:
-        return canonical_name(key)
-    except ValueError:
-        return None
 
 
 def _assign_layers(nn: Network, key: str, layers: LayerList, value: Any) -> None:
@@ -165,8 +157,8 @@ def set_option(nn: Network, key: str, value: Any) -> None:
     if key == "objective_function" and value == "Cross Entropy":
         check_cross_entropy_outputs(nn.sizes[-1], "nn.objective_function = 'Cross Entropy'")
         if f["output_function"] != "softmax":
-            warnings.warn(f"nn.objective_function = 'Cross Entropy' also sets nn.output_function = 'softmax' "
-                          f"(was {f['output_function']!r}), as nn_create does", stacklevel=4)
+            warn(f"nn.objective_function = 'Cross Entropy' also sets nn.output_function = 'softmax' "
+                 f"(was {f['output_function']!r}), as nn_create does")
             f["output_function"] = "softmax"
     f[key] = value
     if key == "dtype":
@@ -180,7 +172,7 @@ def set_option(nn: Network, key: str, value: Any) -> None:
                 f[q] = opt.textbook if f.get("textbook") and opt.textbook is not None else opt.default
         rebuild(nn, keep_bn=True)
     elif key in ("keep_probability", "dropout"):
-        warn_ignored_dropout(f["keep_probability"], f["dropout"], stacklevel=5)
+        warn_ignored_dropout(f["keep_probability"], f["dropout"])
 
 
 def check_cross_entropy_outputs(n_out: int, what: str) -> None:
@@ -191,10 +183,10 @@ def check_cross_entropy_outputs(n_out: int, what: str) -> None:
                          "outputs with one-hot targets, or the 'MSE' objective with a sigmoid output")
 
 
-def warn_ignored_dropout(keep: float, mode: str, stacklevel: int = 3) -> None:
+def warn_ignored_dropout(keep: float, mode: str) -> None:
     if keep < 1 and mode == "course":
-        warnings.warn("keep probability < 1 is ignored, as in the course code; pass dropout='inverted' "
-                      "(or textbook=True) to apply dropout", stacklevel=stacklevel)
+        warn("keep probability < 1 is ignored, as in the course code; pass dropout='inverted' "
+             "(or textbook=True) to apply dropout")
 
 
 def rebuild(nn: Network, keep_bn: bool) -> None:

@@ -339,11 +339,15 @@ class Network(MutableMapping):
             import pandas as pd  # noqa: PLC0415 - ~0.4 s to import: only when a history is read
 
             return pd.DataFrame({k: np.array(v) for k, v in self._hist.items()})
+        option = option_field(key)
+        if option in self._fields:
+            return self._fields[option]
         raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
         return key in self._fields or (isinstance(key, str) and (
-            key in self._view_fields() or (key == "history" and bool(self._hist))))
+            key in self._view_fields() or (key == "history" and bool(self._hist))
+            or option_field(key) in self._fields))
 
     def __iter__(self) -> Iterator[str]:
         yield from self._fields
@@ -458,6 +462,14 @@ class Network(MutableMapping):
 
 
 _SLOTS = frozenset(Network.__slots__)
+
+
+def option_field(key: Any) -> str | None:
+    """The option a field name spells, for reads and edits alike (nn["learning rate"] is nn.learning_rate);
+    None for other names.  A per-layer name is never an option: nn.Beta (batch norm) is not nn.beta."""
+    from .options import option_key  # noqa: PLC0415 - options is imported after this module
+
+    return option_key(key) if isinstance(key, str) and key not in PARAM_GROUPS else None
 
 
 def n_layers(nn: Network) -> int:

@@ -32,7 +32,6 @@ switches to the stepwise engine with a one-time warning.
 from __future__ import annotations
 
 import inspect
-import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -47,6 +46,7 @@ from .kernels import FirstClass, optim
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
 from .plugins import Origin, registering_origin
+from .userwarn import warn
 
 UPDATE_ARGS, LOOKAHEAD_ARGS = ("p", "g", "state", "hyper", "t"), ("p", "state", "hyper", "out")
 TIMES = ("update", "epoch")
@@ -303,9 +303,9 @@ def training_engine(nn: Network, engine: str) -> str:
         return engine
     if entry.name not in _WARNED:
         _WARNED.add(entry.name)
-        warnings.warn(f"optimizer {entry.name!r} is not a numba.njit function: nn_train runs it through the "
-                      "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
-                      "inside the fused kernel)", RuntimeWarning, stacklevel=3)
+        warn(f"optimizer {entry.name!r} is not a numba.njit function: nn_train runs it through the "
+             "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
+             "inside the fused kernel)", RuntimeWarning)
     return "stepwise"
 
 

@@ -158,11 +158,23 @@ def number_option(default: float, lo: float = -INF, hi: float = INF, lo_open: bo
     return Option(float(default), check, None if textbook is None else float(textbook), doc)
 
 
+def _spelled(name: str) -> str:
+    """The one spelling rule of option names (nn_create, field edits, field reads):
+    'Active Function' / 'active function' / 'active_function' -> 'active_function'."""
+    return "_".join(name.strip().lower().replace("_", " ").split())
+
+
+def option_key(name: str) -> str | None:
+    """The option ``name`` spells ('learning rate' -> 'learning_rate'), None if it spells none."""
+    key = _spelled(name)
+    return key if key in OPTIONS else None
+
+
 def canonical_name(name: Any) -> str:
     """'Active Function' / 'active_function' -> 'active_function'; unknown -> ValueError."""
     if not isinstance(name, str):
         raise TypeError(f"option names must be strings; got {name!r}")
-    key = "_".join(name.strip().lower().replace("_", " ").split())
+    key = _spelled(name)
     if key in OPTIONS:
         return key
     spaced = {k.replace("_", " "): k for k in OPTIONS}

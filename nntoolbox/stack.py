@@ -14,7 +14,6 @@ its activation, not the encoder's ``W a + b`` (the bias is absorbed by ``E``).
 """
 from __future__ import annotations
 
-import warnings
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -27,6 +26,7 @@ from .network import Network
 from .options import parse_options
 from .sae import sae_create, sae_train
 from .train import nn_train, parse_train_options
+from .userwarn import warn
 
 _SEED_RANGE = 2 ** 63
 
@@ -85,8 +85,8 @@ def pretrain_layers(
     sae_opts.setdefault("dtype", given.get("dtype", "float64"))
     sae_f, hidden_f = sae_opts.get("active_function", "sigmoid"), given.get("active_function", "sigmoid")
     if sae_f != hidden_f:
-        warnings.warn(f"the autoencoders use {sae_f!r} units but the network uses {hidden_f!r}: "
-                      "pretrained features will not carry over exactly", stacklevel=2)
+        warn(f"the autoencoders use {sae_f!r} units but the network uses {hidden_f!r}: "
+             "pretrained features will not carry over exactly")
     parse_train_options(option)  # fail before any training
     codes = as_matrix(x, "x", np.dtype(sae_opts["dtype"]))
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from .backprop import backward
-from .checks import check_class_labels, check_finite_parameters, check_trainable, check_training_data, check_xy
+from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
+                     check_training_data, check_xy)
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
 from .functions import data_cost
@@ -20,6 +20,7 @@ from .network import Network, _readonly
 from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
 from .threads import limited_blas
+from .userwarn import warn
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
@@ -215,6 +216,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
 
 def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     opt = parse_train_options(option)
+    check_differentiable(nn, "nn_train")
     check_finite_parameters(nn)
     check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
@@ -265,10 +267,9 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
             if not finite:
                 work = good[0].copy()
                 work._fields["diverged"], work._fields["interrupted"] = True, False
-                warnings.warn(
-                    f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
-                    f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
-                    RuntimeWarning, stacklevel=2)
+                warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
+                     f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
+                     RuntimeWarning)
                 break
             row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
             if val is not None:
@@ -307,8 +308,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
         work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
         work._fields["diverged"], work._fields["interrupted"] = False, True
-        warnings.warn("nn_train interrupted: the network is kept as it was after its last complete epoch",
-                      RuntimeWarning, stacklevel=2)
+        warn("nn_train interrupted: the network is kept as it was after its last complete epoch", RuntimeWarning)
     finally:
         if bar is not None:
             bar.close()

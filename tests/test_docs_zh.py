@@ -1,5 +1,5 @@
-"""The Chinese documentation keeps step with the English: every heading of README.md, docs/porting.md and
-docs/quirks.md has its Chinese twin at the same place and level, marked by an anchor comment naming the
+"""The Chinese documentation keeps step with the English: every heading of README.md and of every page in
+docs/ has its Chinese twin at the same place and level, marked by an anchor comment naming the
 English heading on the line above it (``<!-- en: Set-up (two commands) -->``)."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAIRS = [("README.md", "README.zh-CN.md"), ("docs/porting.md", "docs/zh/porting.md"),
-         ("docs/quirks.md", "docs/zh/quirks.md")]
+PAIRS = [("README.md", "README.zh-CN.md"),
+         *((f"docs/{page.name}", f"docs/zh/{page.name}") for page in sorted((ROOT / "docs").glob("*.md")))]
 ANCHOR = re.compile(r"<!--\s*en:\s*(.*?)\s*-->")
 
 
@@ -45,8 +45,10 @@ def test_every_heading_has_its_translation(english, chinese):
 def test_chinese_pages_are_linked_from_the_english_ones():
     first_lines = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:5])
     assert "README.zh-CN.md" in first_lines
-    assert "zh/porting.md" in (ROOT / "docs/porting.md").read_text(encoding="utf-8")
-    assert "zh/quirks.md" in (ROOT / "docs/quirks.md").read_text(encoding="utf-8")
+    for english, chinese in PAIRS[1:]:
+        assert chinese.removeprefix("docs/") in (ROOT / english).read_text(encoding="utf-8"), english
+        assert english in (ROOT / "README.md").read_text(encoding="utf-8"), english
+        assert chinese in (ROOT / "README.zh-CN.md").read_text(encoding="utf-8"), chinese
 
 
 def test_headings_parser():

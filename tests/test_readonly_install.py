@@ -50,29 +50,42 @@ def install():
         shutil.rmtree(base)
 
 
-def _runs_as_nobody(exe: str) -> bool:
+def _runs_as_nobody(exe: str, code: str = "pass", **env: str) -> bool:
     try:
-        return subprocess.run([exe, "-c", "pass"], user=NOBODY, group=NOBODY, cwd="/", env={},
-                              capture_output=True, timeout=60).returncode == 0
+        return subprocess.run([exe, "-c", code], user=NOBODY, group=NOBODY, cwd="/", env=env,
+                              capture_output=True, timeout=120).returncode == 0
     except OSError:
         return False
+
+
+def _dependency_dirs() -> list[str]:
+    """Where this interpreter's dependencies are installed; they are passed on to ``nobody``'s runs."""
+    return [p for p in sys.path if p.endswith("site-packages")]
 
 
 @pytest.fixture(scope="module")
 def python() -> str:
     """This Python, or the system's of the same version (this one may live in root's home, e.g. pyenv)."""
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    for exe in (sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}"):
-        if os.path.exists(exe) and _runs_as_nobody(exe):
-            return exe
-    pytest.skip(f"no {version} interpreter that an unprivileged user may run")
+    exe = next((exe for exe in (sys.executable, f"/usr/bin/{version}", f"/usr/local/bin/{version}")
+                if os.path.exists(exe) and _runs_as_nobody(exe)), None)
+    if exe is None:
+        pytest.skip(f"no {version} interpreter that an unprivileged user may run")
+    # probe first: a virtual environment in a directory only root can read (a clone under /root) hides them
+    deps = _dependency_dirs()
+    if not _runs_as_nobody(exe, "import numpy, scipy, numba, threadpoolctl, psutil",
+                           PYTHONPATH=os.pathsep.join(deps), HOME="/nonexistent"):
+        pytest.skip(f"user nobody cannot import the dependencies from where they are installed "
+                    f"({', '.join(deps)}; is a directory on the way, e.g. /root, closed to other users?); "
+                    "the read-only install needs them readable, as in CI")
+    return exe
 
 
 def run_as_nobody(python: str, site: Path, code: str, tmpdir: Path, **extra: str) -> subprocess.CompletedProcess:
     # the dependencies come from this interpreter's site-packages, after the install under test
-    deps = [p for p in sys.path if p.endswith("site-packages")]
     env = {"HOME": "/nonexistent", "PATH": "/usr/bin:/bin", "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join([str(site), *deps]), "PYTHONDONTWRITEBYTECODE": "1", **extra}
+           "PYTHONPATH": os.pathsep.join([str(site), *_dependency_dirs()]), "PYTHONDONTWRITEBYTECODE": "1",
+           **extra}
     return subprocess.run([python, "-c", code], env=env, user=NOBODY, group=NOBODY, cwd="/",
                           capture_output=True, text=True, timeout=300)
 

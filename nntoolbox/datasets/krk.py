@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -41,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write
+from ..userwarn import warn
 from ..kernels import interrupt_safe, njit
 
 __all__ = [
@@ -379,8 +379,7 @@ def ensure_krk_file(path: str | Path | None = None) -> Path:
         problem = krk_file_problem(path)
         if problem is None:
             return path
-        warnings.warn(f"{path} is not the complete generated KRK file ({problem}); regenerating it",
-                      RuntimeWarning, stacklevel=2)
+        warn(f"{path} is not the complete generated KRK file ({problem}); regenerating it", RuntimeWarning)
     try:
         generate_krk(path)
     except OSError as e:

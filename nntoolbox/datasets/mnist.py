@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import warnings
 import zlib
 import zipfile
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from ..labels import one_hot
+from ..userwarn import warn
 
 __all__ = [
     "MnistData",
@@ -131,8 +131,8 @@ def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
     if x.size and (x.min() < 0 or x.max() > 1):
         rule = "integer pixels are divided by 255" if a.dtype.kind in "ui" else \
             "float pixels are used as given; divide 0..255 data by 255 yourself"
-        warnings.warn(f"{source}: pixel values span {x.min():g}..{x.max():g}, outside [0, 1] ({a.dtype} images: "
-                      f"{rule})", RuntimeWarning, stacklevel=3)
+        warn(f"{source}: pixel values span {x.min():g}..{x.max():g}, outside [0, 1] ({a.dtype} images: "
+             f"{rule})", RuntimeWarning)
     return x
 
 
@@ -376,9 +376,8 @@ def load_mnist_folder(root: str | Path) -> MnistData:
             skipped = sorted(p.name for p in entries if p not in files)
             if skipped or not files:
                 names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-                warnings.warn(f"{d}: {len(files)} images read" + (f"; skipped {len(skipped)} entries that are not "
-                              f"{'/'.join(sorted(IMAGE_SUFFIXES))} images: {names}" if skipped else ""),
-                              RuntimeWarning, stacklevel=2)
+                warn(f"{d}: {len(files)} images read" + (f"; skipped {len(skipped)} entries that are not "
+                     f"{'/'.join(sorted(IMAGE_SUFFIXES))} images: {names}" if skipped else ""), RuntimeWarning)
             images += [_read_image_gray(p) for p in files]
             labels += [digit] * len(files)
         if not images:
