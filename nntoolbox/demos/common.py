@@ -32,9 +32,8 @@ DEFAULT_MNIST_DIR = "data/mnist"
 __all__ = [
     "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
     "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_import_arg", "add_mnist_args",
-    "add_option_arg",
-    "classification_outputs", "demo_main", "exit_error", "load_demo_mnist", "load_mnist_or_exit", "mnist_parser",
-    "open_mnist_demo", "option_flags", "option_pair", "parse_with_imports", "save_network", "stop_message",
+    "add_option_arg", "classification_outputs", "demo_main", "exit_error", "load_demo_mnist", "load_mnist_or_exit",
+    "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "parse_with_imports", "save_network", "stop_message",
     "train_best_on_validation", "write_history",
 ]
 

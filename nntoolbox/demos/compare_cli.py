@@ -94,6 +94,14 @@ def parse_config(text: str) -> dict[str, Any]:
     return config
 
 
+def job_count(text: str) -> int:
+    """argparse type of ``--jobs``: processes >= 1, or negative as joblib counts (-1: one per core)."""
+    value = int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a number of processes >= 1, or -1 for one per core; got 0")
+    return value
+
+
 def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
                   ) -> argparse.ArgumentParser:
     """Flags shared with the homework script: data, split, seeds, epochs, jobs, scheduler."""
@@ -103,7 +111,8 @@ def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str |
                         help="change the task's base network (the course's) for every configuration")
     parser.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2, 3, 4], metavar="S",
                         help="seeds of the runs (initialisation and batch order; default 0 1 2 3 4)")
-    parser.add_argument("--split-seed", type=seed_int, default=0, help="seed of the data split, the same for all runs")
+    parser.add_argument("--split-seed", type=seed_int, default=0,
+                        help="seed of the data split, the same for all runs")
     parser.add_argument("--split", type=fraction, nargs=2, default=[0.15, 0.05], metavar=("TRAIN", "VAL"),
                         help="chess: training and validation fractions (default the course's 0.15 0.05)")
     parser.add_argument("--subset", type=positive_int, metavar="N", help="mnist: use N training images")
@@ -128,14 +137,6 @@ def load_task(task: str, args: argparse.Namespace, data: str | None) -> Task:
         raise SystemExit(f"cannot load the {task} data: {e}") from None
     loaded.base.update(args.base or {})
     return loaded
-
-
-def job_count(text: str) -> int:
-    """argparse type of ``--jobs``: processes >= 1, or negative as joblib counts (-1: one per core)."""
-    value = int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be a number of processes >= 1, or -1 for one per core; got 0")
-    return value
 
 
 def connect(address: str, prog: str) -> Any:
