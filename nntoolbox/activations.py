@@ -39,6 +39,7 @@ from numba import types
 from .kernels import CACHE, FirstClass
 from .kernels.vexp import vexp
 from .options import NAMES
+from .plugins import Origin, registering_origin
 
 Array = np.ndarray
 INF = math.inf
@@ -70,6 +71,7 @@ class Activation:
     make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
     _kernels: dict = field(default_factory=dict)
     differentiable: bool = True  # False: forward passes only; nn_train / nn_backpropagation refuse it
+    origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
 
     def kernels(self, dtype: Any) -> tuple[Any, Any]:
         """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
@@ -195,7 +197,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
             raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
                            bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE),
-                           differentiable=bool(differentiable)))
+                           differentiable=bool(differentiable), origin=registering_origin()))
 
 
 # ------------------------------------------------------------------ softmax (output only)

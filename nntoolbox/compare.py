@@ -33,6 +33,7 @@ from .create import nn_create
 from .demos.common import Split
 from .io import atomic_write, nn_save
 from .metrics import evaluate
+from .plugins import Origin, load_origins, origins_for
 from .train import nn_train
 
 __all__ = ["SweepData", "SweepResult", "configurations", "config_label", "sweep", "summarize"]
@@ -118,13 +119,15 @@ def run_key(spec: Mapping[str, Any], data_hash: str) -> str:
 
 # ---------------------------------------------------------------- one run
 def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str] | None = None,
-            keep_network: bool = False) -> dict[str, Any]:
+            keep_network: bool = False, origins: Sequence[Origin] = ()) -> dict[str, Any]:
     """Train one run in this process with BLAS limited to one thread; never raises
     (an exception is returned as ``status='failed'`` with its message).
 
     ``spec``: ``options`` (nn_create options incl. ``hidden``, ``batch_size``),
     ``seed``, ``epochs``, ``key``.  ``keep_network``: return the network of the
-    best validation epoch as ``result['network']`` (it travels back to the caller)."""
+    best validation epoch as ``result['network']`` (it travels back to the caller).  ``origins``: what
+    registers the optimizers/activations the run uses, imported first (in a worker process, see
+    nntoolbox.plugins)."""
     start = time.perf_counter()
     result: dict[str, Any] = {"key": spec["key"], "spec": dict(spec), "status": "failed", "history": [],
                               "best_epoch": 0, "best_val_accuracy": math.nan, "test_accuracy": math.nan,
@@ -132,6 +135,7 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
     try:
         with threadpool_limits(limits=1), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # divergence is reported as the run's status
+            load_origins(origins)
             options = dict(spec["options"])
             hidden = options.pop("hidden", ())
             batch_size = options.pop("batch_size", 100)
@@ -206,6 +210,9 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     also saves each run's best network as ``runs/<key>.npz`` (written here, so
     remote workers need no shared folder).  ``timeout``: seconds to wait for
     the runs on a Dask cluster (``TimeoutError`` after that; finished runs are kept).
+    Worker processes re-register the optimizers and activations the configurations name from where
+    they were registered (a module, or a file run by ``nntoolbox.plugins.import_file``); one registered
+    in ``__main__`` (a notebook cell) cannot travel: ``ValueError`` unless ``n_jobs=1``.
     """
     data = as_sweep_data(data)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -221,10 +228,12 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     data_hash = fingerprint(data)
     specs = []
     for label, config in zip(labels, configs):
+        # a student's file that changed makes new runs (built-ins and modules leave the key as it was)
+        files = "".join(o.sha256 for o in origins_for([config], travel=False) if o.file)
         for seed in seeds:
             spec = {"config": label, "options": {k: _plain(v) for k, v in config.items()}, "seed": seed,
                     "epochs": int(epochs)}
-            spec["key"] = run_key({k: spec[k] for k in ("options", "seed", "epochs")}, data_hash)
+            spec["key"] = run_key({k: spec[k] for k in ("options", "seed", "epochs")}, data_hash + files)
             specs.append(spec)
     run_dir = Path(out) / "runs" if out is not None else None
     done: dict[str, dict] = {}
@@ -237,8 +246,10 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
                     done[spec["key"]] = result  # else: rerun to get the network asked for now
     todo = [s for s in specs if s["key"] not in done]
     keep = save_networks and run_dir is not None
-    runs = (_dask(todo, data, scheduler, timeout, class_names, keep) if scheduler is not None
-            else _local(todo, data, n_jobs, class_names, keep))
+    # workers re-register the user's optimizers/activations from these (refused when defined in __main__)
+    origins = origins_for(configs, travel=scheduler is not None or n_jobs != 1)
+    runs = (_dask(todo, data, scheduler, timeout, class_names, keep, origins) if scheduler is not None
+            else _local(todo, data, n_jobs, class_names, keep, origins))
     from tqdm.auto import tqdm  # noqa: PLC0415
     with tqdm(total=len(specs), initial=len(done), desc="sweep", unit="run", disable=not progress) as bar:
         for result in runs:

@@ -45,6 +45,7 @@ from .interrupts import sigint_deferred
 from .kernels import FirstClass, optim
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
+from .plugins import Origin, registering_origin
 from .userwarn import warn
 
 UPDATE_ARGS, LOOKAHEAD_ARGS = ("p", "g", "state", "hyper", "t"), ("p", "state", "hyper", "out")
@@ -90,6 +91,7 @@ class Optimizer:
     gamma_one: str | None = None  # course quirk 7: this slot's Gamma entries start at 1
     extra: Callable[[Network], Sequence[float]] | None = None  # built-in Adam's course/textbook switch
     _kernels: dict = field(default_factory=dict)
+    origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
 
     @property
     def counter(self) -> str | None:
@@ -212,7 +214,7 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
         raise ValueError(f"register_optimizer({name!r}): time must be None, 'update' or 'epoch'; got {time!r}")
     jit = _is_jit(update) and (lookahead is None or _is_jit(lookahead))
     entry = Optimizer(name, update, _check_slots(name, slots), _hyper_options(name, hyper), lookahead, time, doc,
-                      jit, _gamma_one, _extra)
+                      jit, _gamma_one, _extra, origin=registering_origin())
     if _check:  # the built-ins are compiled on first use, not at import
         _smoke_test(entry)
     for key, opt in entry.hyper.items():

@@ -14,6 +14,11 @@ behaviour, or the textbook one with ``textbook=True``.  After ``fit``:
 ``net_`` (the trained network), ``loss_curve_`` (mean batch cost per epoch,
 ``net_.history["cost"]``), ``n_features_in_`` and, for the classifier, ``classes_``.
 
+A registered optimizer or activation works in ``GridSearchCV(..., n_jobs=2)``: an estimator, when
+unpickled in a worker process, first imports what registered the names it uses (the module, or the file
+run by ``nntoolbox.plugins.import_file``); a registration made in ``__main__`` (a notebook cell) cannot
+travel (see docs/compare.md).
+
 ``sklearn.utils.estimator_checks.check_estimator`` passes for all three with
 no expected failure (scikit-learn 1.9).  Should a check have to be excused, it goes into
 :data:`EXPECTED_FAILED_CHECKS` with its reason (the test suite passes
@@ -33,6 +38,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .create import nn_create
 from .network import Network
+from .plugins import Origin, load_origins, origins_for
 from .predict import nn_predict
 from .sae import sae_create, sae_train
 from .stack import sae_encode
@@ -61,6 +67,12 @@ def _store_params(estimator: BaseEstimator, values: dict[str, Any]) -> None:
             setattr(estimator, name, value)
 
 
+def _rebuild(cls: type, origins: Sequence[Origin]) -> BaseEstimator:
+    """An empty estimator of ``cls`` once the registrations it uses are loaded (see ``__reduce__``)."""
+    load_origins(origins)
+    return cls.__new__(cls)
+
+
 def _seed(random_state: Any) -> int | None:
     """nn_create's seed from sklearn's ``random_state`` (None, int or RandomState)."""
     if random_state is None:
@@ -86,6 +98,11 @@ class _NetworkEstimator(BaseEstimator):
                  dropout: str | None = None, textbook: bool | None = None, dtype: str | None = None,
                  batch_size: int = 100, epochs: int = 200, random_state: Any = None) -> None:
         _store_params(self, locals())
+
+    def __reduce__(self) -> tuple:
+        # unpickled (a GridSearchCV worker, a saved model): first re-register the optimizer and activations
+        # it names from their module or --import file, then restore the state (which may hold a net_ using them)
+        return _rebuild, (type(self), origins_for([self._options()], travel=False)), self.__getstate__()
 
     def _options(self) -> dict[str, Any]:
         given = {k: getattr(self, k) for k in self._option_names if getattr(self, k) is not None}

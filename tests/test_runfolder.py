@@ -63,10 +63,33 @@ def test_interrupt_while_writing_keeps_the_previous_results(tmp_path, krk_path, 
 def test_a_new_run_replaces_every_file_of_the_previous_one(tmp_path, krk_path):
     out = tmp_path / "out"
     assert run_chess(krk_path, out) == 0
-    (out / "old_plot.png").write_bytes(b"from an earlier run")
+    (out / "roc.png").unlink()  # a file of the run removed: nothing of the user's is in the way
     assert run_chess(krk_path, out, "--seed", "1") == 0
-    assert "old_plot.png" not in files(out)
     assert json.loads((out / "summary.json").read_text())["config"]["seed"] == 1
+    assert "roc.png" in files(out)
+
+
+@pytest.mark.parametrize("case", ["notes beside a run", "changed output", "no manifest"])
+def test_a_users_file_is_never_deleted(tmp_path, krk_path, capsys, case):
+    """issue 21 item 6: --out DIR holding anything but a previous run's files (by its summary.json) is refused."""
+    out = tmp_path / "out"
+    if case == "no manifest":
+        out.mkdir()
+        (out / "history.csv").write_text("my own table\n")
+        expect = "--out .*out holds history.csv, which no earlier run wrote \\(no summary.json\\)"
+    else:
+        assert run_chess(krk_path, out) == 0
+        if case == "changed output":
+            (out / "history.csv").write_text("edited by hand\n")
+            expect = "--out .*out: history.csv was changed since the run of .* wrote it"
+        else:
+            (out / "notes.txt").write_text("my notes\n")
+            expect = "--out .*out holds notes.txt, which the run of .* did not write"
+    before = files(out)
+    assert run_chess(krk_path, out, "--seed", "1") == 2
+    line = one_line_error(capsys)
+    assert re.search(expect, line), line
+    assert files(out) == before
 
 
 @pytest.mark.parametrize("case", ["file", "under a file", "foreign folder"])
@@ -82,7 +105,7 @@ def test_bad_out_is_one_line_and_exit_2(tmp_path, krk_path, capsys, case):
     else:
         target.mkdir()
         (target / "thesis.tex").write_text("")
-        expect = "--out .*target holds files a demo did not write \\(thesis.tex\\)"
+        expect = "--out .*target holds thesis.tex, which no earlier run wrote"
     assert run_chess(krk_path, target) == 2
     line = one_line_error(capsys)
     assert re.search(expect, line), line

@@ -124,6 +124,10 @@ def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
         raise ValueError(f"{source}: images have non-numeric dtype {a.dtype}")
     # the dtype decides, not the values: one pixel at 1.0000001 must not rescale a whole [0, 1] set
     x = a / 255.0 if a.dtype.kind in "ui" else a.astype(np.float64)
+    if a.dtype.kind == "f" and not np.isfinite(x).all():  # refused here, naming the file, not in nn_train
+        row, col = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(f"{source}: image {row} has a NaN or infinite pixel (pixel {col}); pixels must be "
+                         "finite numbers")
     if x.size and (x.min() < 0 or x.max() > 1):
         rule = "integer pixels are divided by 255" if a.dtype.kind in "ui" else \
             "float pixels are used as given; divide 0..255 data by 255 yourself"

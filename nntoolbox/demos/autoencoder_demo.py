@@ -28,7 +28,7 @@ from .. import plotting
 from ..stack import sae_stack_pretrain
 from ..create import nn_create
 from .common import (RunFolder, TrainResult, add_option_arg, classification_outputs, demo_main, mnist_parser,
-                     open_mnist_demo, option_flags, positive_int, save_network, stop_message,
+                     open_mnist_demo, option_flags, parse_with_imports, positive_int, save_network, stop_message,
                      train_best_on_validation, write_history)
 from .mnist import COURSE_LEARNING_RATE, COURSE_SIZES, add_network_args, network_options
 
@@ -75,7 +75,7 @@ def _row(model: str, result: TrainResult, test_accuracy: float, epochs: int) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     if args.sizes[0] != 784 or args.sizes[-1] != 10:
         raise SystemExit(f"--sizes must start with 784 (pixels) and end with 10 (digits); got {args.sizes}")
     return demo_main(NAME, args, run)

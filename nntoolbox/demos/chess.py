@@ -31,8 +31,8 @@ from ..plotting import plot_roc
 from ..preprocessing import fit_input_normalization
 from ..train import ENGINES
 from .common import (DemoError, RunFolder, Split, TrainResult, add_debug_arg, add_option_arg,
-                     classification_outputs, demo_main, fraction, option_flags, positive_int, save_network,
-                     stop_message, train_best_on_validation, write_history)
+                     classification_outputs, demo_main, exit_error, fraction, option_flags, parse_with_imports,
+                     positive_int, save_network, seed_int, stop_message, train_best_on_validation, write_history)
 
 NAME = "nn_testChess"
 DEFAULT_EPOCHS = 10000  # as the course; about 50 s here (4.6 ms per epoch)
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--task", choices=("binary", "depth"),
                         help="binary: draw vs. win (2 outputs); depth: draw or depth to mate 0-16 (18 outputs)")
     parser.add_argument("--epochs", type=positive_int, help=f"training epochs (default {DEFAULT_EPOCHS})")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the shuffle, initialisation and batch order")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed for the shuffle, initialisation and batch order")
     parser.add_argument("--split", type=fraction, nargs=2, metavar=("TRAIN", "VAL"),
                         help="training and validation fractions after shuffling; the rest is the test set "
                         "(default 0.15 0.05)")
@@ -105,17 +105,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse flags; unset ones take the preset's value, then the course's."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     for key, value in {**PRESETS["course"], **PRESETS[args.preset]}.items():
         if key == "option":  # the preset's options first, so that --option flags override them
             args.option = [*value, *args.option]
         elif getattr(args, key) is None:
             setattr(args, key, value)
     if sum(args.split) >= 1:
-        parser.error(f"--split {args.split[0]} {args.split[1]} leaves no test set (the fractions must sum below 1)")
+        exit_error(NAME, f"--split {args.split[0]} {args.split[1]} leaves no test set (the fractions must sum below 1)")
     if not np.isfinite(args.lr) or args.lr <= 0:
-        parser.error(f"--lr must be a positive number, got {args.lr}")
+        exit_error(NAME, f"--lr must be a positive number, got {args.lr}")
     return args
 
 

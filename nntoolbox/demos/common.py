@@ -12,7 +12,7 @@ import time
 import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, NoReturn, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from ..datasets.mnist import load_mnist
 from ..io import nn_save
 from ..network import Network
 from ..options import canonical_name, parse_options
+from ..plugins import import_file
 from ..predict import nn_predict, nn_test
 from ..train import _Validation, nn_train, parse_train_options
 from .runfolder import DemoError, RunFolder
@@ -30,9 +31,9 @@ DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
     "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
-    "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_mnist_args", "add_option_arg",
-    "classification_outputs", "demo_main", "load_demo_mnist", "load_mnist_or_exit", "mnist_parser",
-    "open_mnist_demo", "option_flags", "option_pair", "save_network", "stop_message",
+    "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_import_arg", "add_mnist_args",
+    "add_option_arg", "classification_outputs", "demo_main", "exit_error", "load_demo_mnist", "load_mnist_or_exit",
+    "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "parse_with_imports", "save_network", "stop_message",
     "train_best_on_validation", "write_history",
 ]
 
@@ -43,6 +44,14 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    """argparse type: a random seed, an integer >= 0 (numpy's generators refuse negative seeds)."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
     return value
 
 
@@ -99,7 +108,7 @@ def add_common_args(parser: argparse.ArgumentParser, *, name: str | None = None,
     parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"training epochs (default {epochs})")
     parser.add_argument("--subset", type=positive_int, metavar="N",
                         help="use only N training images (incl. validation), chosen at random")
-    parser.add_argument("--seed", type=int, default=0, help="seed for splits, initialisation and batch order")
+    parser.add_argument("--seed", type=seed_int, default=0, help="seed for splits, initialisation and batch order")
     parser.add_argument("--out", default=f"results/{name}", metavar="DIR",
                         help=f"output directory (default results/{name})")
     parser.add_argument("--batch-size", type=positive_int, default=100, help="mini-batch size (default 100)")
@@ -114,6 +123,42 @@ def add_debug_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the traceback of an environment or file problem instead of a one-line message")
     return parser
+
+
+def add_import_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add ``--import FILE.py`` (repeatable): files run before the other flags are checked (see
+    :func:`parse_with_imports`), so the optimizers and activations they register are accepted."""
+    parser.add_argument("--import", dest="imports", action="append", default=[], metavar="FILE.py",
+                        help="run this Python file first (repeatable), e.g. one that calls "
+                        "nntoolbox.register_optimizer: its names are then accepted by the other flags; the run's "
+                        "summary records its path and SHA-256")
+    return parser
+
+
+def exit_error(prog: str, message: str) -> NoReturn:
+    """A flag or setting that cannot work: one line on stderr, exit code 2."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def parse_with_imports(build_parser: Callable[[], argparse.ArgumentParser],
+                       argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``build_parser().parse_args(argv)`` with ``--import`` added, the files it names run first
+    (:func:`nntoolbox.plugins.import_file`): the registries the flags' converters read then hold their names.
+    A file that fails, and a bad flag: one line on stderr (no usage text) and exit code 2."""
+    pre = add_import_arg(argparse.ArgumentParser(add_help=False, exit_on_error=False))
+    try:
+        paths = pre.parse_known_args(argv)[0].imports
+    except argparse.ArgumentError:  # e.g. --import without a file: the full parser says so
+        paths = []
+    for path in paths:
+        try:
+            import_file(path)
+        except (ImportError, ValueError) as e:
+            exit_error(build_parser().prog, f"--import {e}")
+    parser = add_import_arg(build_parser())  # built now: its choices include the new names
+    parser.error = lambda message: exit_error(parser.prog, f"{message} (--help lists the flags)")
+    return parser.parse_args(argv)
 
 
 def add_mnist_args(parser: argparse.ArgumentParser, train_size: int = 8000) -> argparse.ArgumentParser:
@@ -228,6 +273,9 @@ def open_mnist_demo(args: argparse.Namespace, name: str) -> DemoData:
     """Load the data named by the flags (or exit with instructions) and say what is used."""
     data = load_mnist_or_exit(args)
     print(f"{name}: MNIST {data.description}")
+    if args.batch_size > len(data.train_x):
+        raise DemoError(f"--batch-size {args.batch_size} is larger than the {len(data.train_x)} training images "
+                        "left after --subset and --val-fraction; choose a smaller --batch-size or more images")
     return data
 
 

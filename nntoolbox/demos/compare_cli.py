@@ -10,6 +10,7 @@ results (per-run files, runs/results/summary CSV, curves and bar chart) go to
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,13 +21,18 @@ import numpy as np
 
 from ..compare import RUN_KEYS, SweepResult, sweep
 from ..datasets.krk import ensure_krk_file, load_krk
+from ..io import atomic_write
 from ..options import canonical_name
+from ..plugins import imported_files
 from .chess import PRESETS, split_course
-from .common import DEFAULT_MNIST_DIR, Split, fraction, load_demo_mnist, positive_int
+from .common import (DEFAULT_MNIST_DIR, Split, exit_error, fraction, load_demo_mnist, parse_with_imports,
+                     positive_int, seed_int)
 from .mnist import COURSE_SIZES, course_options
 
 NAME = "compare"
 TASKS = ("chess", "mnist")
+IMPORTS = "imports.json"  # path and SHA-256 of each --import file
+CONNECT_SECONDS = 5  # to reach a --scheduler (distributed's default is 30 s)
 DEFAULT_CONFIGS = ("optimization_method=Adam", "optimization_method=RMSProp", "optimization_method=Momentum")
 
 
@@ -88,6 +94,14 @@ def parse_config(text: str) -> dict[str, Any]:
     return config
 
 
+def job_count(text: str) -> int:
+    """argparse type of ``--jobs``: processes >= 1, or negative as joblib counts (-1: one per core)."""
+    value = int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a number of processes >= 1, or -1 for one per core; got 0")
+    return value
+
+
 def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
                   ) -> argparse.ArgumentParser:
     """Flags shared with the homework script: data, split, seeds, epochs, jobs, scheduler."""
@@ -95,16 +109,17 @@ def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str |
                         f"mnist: MNIST files (default {DEFAULT_MNIST_DIR})")
     parser.add_argument("--base", type=parse_config, metavar="'NAME=VALUE,...'",
                         help="change the task's base network (the course's) for every configuration")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4], metavar="S",
+    parser.add_argument("--seeds", type=seed_int, nargs="+", default=[0, 1, 2, 3, 4], metavar="S",
                         help="seeds of the runs (initialisation and batch order; default 0 1 2 3 4)")
-    parser.add_argument("--split-seed", type=int, default=0, help="seed of the data split, the same for all runs")
+    parser.add_argument("--split-seed", type=seed_int, default=0,
+                        help="seed of the data split, the same for all runs")
     parser.add_argument("--split", type=fraction, nargs=2, default=[0.15, 0.05], metavar=("TRAIN", "VAL"),
                         help="chess: training and validation fractions (default the course's 0.15 0.05)")
     parser.add_argument("--subset", type=positive_int, metavar="N", help="mnist: use N training images")
     parser.add_argument("--train-size", type=positive_int, default=8000, metavar="N",
                         help="mnist with only one split (t10k files): N images train, the rest test (default 8000)")
     parser.add_argument("--epochs", type=positive_int, default=epochs, help=f"epochs per run (default {epochs})")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1; -1: one per core)")
+    parser.add_argument("--jobs", type=job_count, default=1, help="worker processes (default 1; -1: one per core)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="run on this Dask scheduler (e.g. tcp://10.0.0.5:8786) instead of local processes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -124,17 +139,52 @@ def load_task(task: str, args: argparse.Namespace, data: str | None) -> Task:
     return loaded
 
 
-def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, out: Path, **kwargs: Any
-              ) -> SweepResult:
-    """The sweep with the flags' seeds, epochs, jobs and scheduler; prints what it did."""
+def connect(address: str, prog: str) -> Any:
+    """A Dask client of the scheduler at ``address``, or one line and exit code 2 within
+    :data:`CONNECT_SECONDS` when it cannot be reached."""
+    try:
+        from distributed import Client  # noqa: PLC0415
+    except ImportError:
+        exit_error(prog, "--scheduler needs dask.distributed: pip install 'nntoolbox[cluster]'")
+    try:
+        return Client(address, timeout=CONNECT_SECONDS)
+    except Exception as e:  # noqa: BLE001 - refused, timed out, bad scheme, a non-Dask server's reply ...
+        reason = " ".join(str(e).split())[:200]
+        exit_error(prog, f"--scheduler {address}: cannot connect ({reason}); check the address and that the "
+                   "scheduler is running")
+
+
+def make_out(out: Path, prog: str) -> None:
+    """Create the output folder now: one line and exit code 2 when it cannot be (e.g. under a file)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        exit_error(prog, f"--out {out}: cannot create the folder ({e.strerror}: {e.filename}); choose a "
+                   "writable folder with --out DIR")
+
+
+def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, out: Path, *,
+              prog: str = f"{NAME}.py", **kwargs: Any) -> SweepResult:
+    """The sweep with the flags' seeds, epochs, jobs and scheduler; prints what it did.
+    ``prog`` names the script in a one-line error (exit code 2) for ``--out`` or ``--scheduler``."""
     print(task.description)
+    make_out(out, prog)
+    scheduler = connect(args.scheduler, prog) if args.scheduler else None
     start = time.perf_counter()
     try:
         result = sweep(task.base, grid, task.data, seeds=args.seeds, epochs=args.epochs, n_jobs=args.jobs,
-                       scheduler=args.scheduler, out=out, class_names=task.class_names,
+                       scheduler=scheduler, out=out, class_names=task.class_names,
                        progress=not args.no_progress, **kwargs)
     except KeyboardInterrupt:
         raise SystemExit(f"interrupted: finished runs are in {out}/runs; run the same command again to resume")
+    finally:
+        if scheduler is not None:
+            scheduler.close()
+    imports = [f.record() for f in imported_files()]
+    if imports:  # the --import files whose registrations the runs used
+        with atomic_write(out / IMPORTS) as f:
+            json.dump({"imports": imports}, f, indent=2)
+        result.paths.append(out / IMPORTS)
     shown = result.summary[["runs", "failed", "diverged", "best_val_accuracy_mean", "best_val_accuracy_std",
                             "test_accuracy_mean", "test_accuracy_std", "test_auc_mean", "stuck"]]
     print(shown.to_string(float_format=lambda v: f"{v:.4f}"))
@@ -162,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     task = load_task(args.task, args, args.data)
     grid = args.config or [parse_config(c) for c in DEFAULT_CONFIGS]
     result = run_sweep(task, grid, args, Path(args.out or f"results/{NAME}-{args.task}"))

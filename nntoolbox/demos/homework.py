@@ -24,7 +24,7 @@ from ..io import nn_load
 from ..metrics import Evaluation, evaluate
 from ..options import OPTIONS, parse_options
 from ..plotting import plot_roc, plot_sweep_and_roc
-from .common import positive_int
+from .common import parse_with_imports, positive_int
 from .compare_cli import Task, add_task_args, load_task, run_sweep
 
 NAME = "homework_optimizers"
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_with_imports(build_parser, argv)
     methods = methods_of(args.method)
     grid = [{"optimization_method": m} for m in methods]
     out = Path(args.out)
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     textbook = {"textbook": True} if args.textbook else {}
     task = load_task("chess", args, args.krk)
     task.base.update(textbook)
-    chess = run_sweep(task, grid, args, out / "chess", save_networks=True)
+    chess = run_sweep(task, grid, args, out / "chess", prog=f"{NAME}.py", save_networks=True)
     flags = stuck_runs(chess)
     paths, evaluations = roc_figures(task, chess, out / "chess", flags)
     print(f"wrote {', '.join(p.name for p in paths)}: " + ", ".join(
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         mnist = load_task("mnist", args, args.data)
         mnist.base.update(textbook)
         args.epochs = args.mnist_epochs
-        report_stuck(stuck_runs(run_sweep(mnist, grid, args, out / "mnist")), mnist.base)
+        report_stuck(stuck_runs(run_sweep(mnist, grid, args, out / "mnist", prog=f"{NAME}.py")), mnist.base)
     return 0
 
 

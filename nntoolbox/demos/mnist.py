@@ -14,7 +14,8 @@ from ..create import nn_create
 from ..metrics import evaluate
 from ..network import Network
 from .common import (RunFolder, add_option_arg, classification_outputs, demo_main, mnist_parser, open_mnist_demo,
-                     option_flags, save_network, stop_message, train_best_on_validation, write_history)
+                     option_flags, parse_with_imports, save_network, stop_message, train_best_on_validation,
+                     write_history)
 
 NAME = "test_for_NN"
 COURSE_SIZES = (784, 400, 169, 49, 10)
@@ -72,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return demo_main(NAME, build_parser().parse_args(argv), run)
+    return demo_main(NAME, parse_with_imports(build_parser, argv), run)
 
 
 def run(args: argparse.Namespace, folder: RunFolder) -> int:

@@ -1,5 +1,9 @@
 """A demo run's output folder, replaced as a whole when the run completes.
 
+Only a folder that is new, empty, or holds nothing but the unchanged files of
+a previous run (as its ``summary.json`` lists them) is replaced; anything else
+in it is the user's, and the run refuses before it starts, naming the file.
+
 The run writes into a staging folder next to the output folder
 (``.<name>.run-<pid>``); :meth:`RunFolder.commit` writes ``summary.json`` (the
 demo's results, the command, versions and times that produced the files, and
@@ -23,14 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from ..interrupts import sigint_deferred
+from ..plugins import imported_files
 
 try:
     import fcntl
 except ImportError:  # Windows: no lock (concurrent runs are not detected)
     fcntl = None
 
-#: Extensions of the files demos write: a non-empty folder with anything else is not replaced.
-OUTPUT_SUFFIXES = frozenset({".png", ".csv", ".json", ".npz", ".mat", ".txt"})
 SUMMARY = "summary.json"
 
 
@@ -44,6 +47,11 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _record(path: Path) -> dict[str, Any]:
+    """A written file as summary.json lists it: size and SHA-256."""
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
 
 
 def _versions() -> dict[str, str]:
@@ -134,25 +142,49 @@ class RunFolder:
             shutil.rmtree(stale, ignore_errors=True)
 
     def _check_replaceable(self) -> None:
-        """Refuse to replace a folder holding anything a demo would not have written (``--out .``, ``--out ~``)."""
+        """A user's folder is the user's: replace only a folder that is empty or holds nothing but the files a
+        previous run wrote, unchanged (by the list in its summary.json); otherwise say which file is in the way."""
         if not self.final.is_dir():
             return
-        foreign = [p.name for p in self.final.iterdir() if p.is_dir() or p.suffix.lower() not in OUTPUT_SUFFIXES]
-        if foreign:
-            raise DemoError(f"{self.flag} {self.final} holds files a demo did not write ({', '.join(sorted(foreign)[:3])}"
-                            f"{', ...' if len(foreign) > 3 else ''}); its contents would be replaced: choose a new "
-                            f"folder with {self.flag} DIR")
+        written, run = self._manifest()
+        where = f"{self.flag} {self.final}"
+        for path in sorted(self.final.iterdir()):
+            if path.name == SUMMARY and written is not None:
+                continue
+            if written is None:
+                readable = "no" if not (self.final / SUMMARY).exists() else "no readable"
+                problem = f"{where} holds {path.name}, which no earlier run wrote ({readable} {SUMMARY})"
+            elif path.name not in written:
+                problem = f"{where} holds {path.name}, which the run of {run} did not write"
+            elif path.is_symlink() or not path.is_file() or written[path.name] != _record(path):
+                problem = f"{where}: {path.name} was changed since the run of {run} wrote it"
+            else:
+                continue
+            raise DemoError(f"{problem}; its contents would be replaced: move it, or choose another folder with "
+                            f"{self.flag} DIR")
+
+    def _manifest(self) -> tuple[dict[str, Any] | None, str]:
+        """The files the previous run in :attr:`final` wrote (name -> bytes and sha256; None without a readable
+        summary.json) and which run that was."""
+        try:
+            summary = json.loads((self.final / SUMMARY).read_text())
+        except (OSError, ValueError):
+            return None, ""
+        files = summary.get("files", {}) if isinstance(summary, dict) else None
+        run = summary.get("run", {}) if isinstance(summary, dict) else None
+        if not isinstance(files, dict) or not isinstance(run, dict):
+            return None, ""
+        return files, f"{run.get('demo', 'a demo')} ({run.get('started', 'time unknown')})"
 
     # ------------------------------------------------------------ finish
     def commit(self, summary: dict[str, Any] | None = None) -> Path:
         """Write ``summary.json`` (``summary`` plus ``run`` and ``files``), then put the run's folder in place of
         the previous one; returns the summary's final path."""
-        files = {p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-                 for p in sorted(self.path.iterdir()) if p.name != SUMMARY}
+        files = {p.name: _record(p) for p in sorted(self.path.iterdir()) if p.name != SUMMARY}
         run = {"demo": self.demo, "command": [Path(sys.argv[0]).name, *sys.argv[1:]], "pid": os.getpid(),
                "started": self.started.isoformat(timespec="seconds"),
                "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "versions": _versions()}
+               "versions": _versions(), "imports": [f.record() for f in imported_files()]}
         text = json.dumps({**(summary or {}), "run": run, "files": files}, indent=2, default=str) + "\n"
         (self.path / SUMMARY).write_text(text)
         with sigint_deferred():  # the two renames together: a Ctrl-C waits for them

@@ -16,7 +16,7 @@ from ..network import Network
 from ..predict import nn_predict
 from ..sae import sae_create, sae_train
 from .common import (VAL_COST, RunFolder, add_option_arg, demo_main, mnist_parser, open_mnist_demo, option_flags,
-                     save_network, stop_message, train_best_on_validation, write_history)
+                     parse_with_imports, save_network, stop_message, train_best_on_validation, write_history)
 
 NAME = "test_for_SAE"
 
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return demo_main(NAME, build_parser().parse_args(argv), run)
+    return demo_main(NAME, parse_with_imports(build_parser, argv), run)
 
 
 def run(args: argparse.Namespace, folder: RunFolder) -> int:
