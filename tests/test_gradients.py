@@ -4,8 +4,9 @@ For every hidden activation x output function x objective x batch-norm mode
 (with and without weight decay), for inverted dropout and for the sparse
 autoencoder, ``nn_forward`` + ``nn_backpropagation`` must give ``W_grad``,
 ``b_grad`` (and ``Gamma_grad``, ``Beta_grad``) equal to central differences
-of the cost.  All parameters are checked at once: ``nn._buf.params`` is the flat
-buffer behind ``nn.W[k]`` ... and ``nn._buf.grads`` has the same layout.
+of the cost: :func:`nntoolbox.nn_checkgradient` must pass (<= 1e-6).  Before
+that, :func:`reference_cost`, an independent numpy re-implementation of the
+function differentiated, must reproduce the cost ``nn_forward`` reports.
 
 Which function is differentiated
 --------------------------------
@@ -19,16 +20,17 @@ Which function is differentiated
   that ``nn_forward`` left after updating them from this batch (``nn_forward``
   updates first, then normalises with the updated values, so at the
   unperturbed point this is exactly the cost ``nn_forward`` reported).  That
-  function is :func:`reference_cost` with ``frozen=...`` below, an independent
-  numpy re-implementation of the forward pass.  (``nn_forward`` itself is not
-  the right function: its ``E``/``S`` move with ``z`` and so with the weights.)
+  function is :func:`reference_cost` with ``frozen=...`` below, and
+  ``forward_train(..., frozen_bn=True)`` in the library (compared away from
+  the analytic point below).  (``nn_forward`` itself is not the right
+  function: its ``E``/``S`` move with ``z`` and so with the weights.)
 * Cross entropy with ``ce_cost='course'``: the course reports half the cross
   entropy but back-propagates ``a - y``, the gradient of the FULL cross
-  entropy, so the finite differences use the same network with
+  entropy, so ``nn_checkgradient`` differentiates the same network with
   ``ce_cost='textbook'`` (the only difference between the two is that factor).
 * Dropout (``dropout='inverted'``): masks are a function of
-  ``nn['_dropout_step']``, which is reset before every evaluation so that all
-  evaluations use the masks of the analytic pass.
+  ``nn._dropout_step``, which ``nn_checkgradient`` resets before every
+  evaluation so that all evaluations use the masks of the analytic pass.
 * relu: a seed is chosen such that no relu pre-activation lies within
   ``KINK`` of 0, so the eps-perturbations never cross a kink.
 """
@@ -39,6 +41,7 @@ import pytest
 from scipy.special import expit
 
 from nntoolbox import nn_applygradient, nn_backpropagation, nn_checkgradient, nn_create, nn_forward, sae_create
+from nntoolbox.forward import ce_factor, forward_train
 from nntoolbox.network import PARAM_GROUPS
 
 ACTS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -166,6 +169,12 @@ def analytic_case(make_net, make_data, *, dropout: bool = False, need_rho_in_01:
             continue
         # the reference forward pass reproduces the library's reported cost
         assert reported == pytest.approx(ref, rel=1e-12, abs=1e-14)
+        if course_bn:  # and the library's frozen-statistics cost (nn_checkgradient's) away from that point
+            moved = done.copy()
+            moved._buf.params[...] += rng.normal(scale=1e-3, size=moved._buf.params.shape)
+            moved._dropout_step = nn._dropout_step
+            expected = reference_cost(moved, x, y, frozen=frozen, masks=masks, ce_factor=ce_factor(moved))[0]
+            assert forward_train(moved, x, y, frozen_bn=True) == pytest.approx(expected, rel=1e-12)
         return nn, x, y
     pytest.fail("no seed without relu kinks / with a usable sparsity")
 
