@@ -17,7 +17,7 @@ The optimizer does not enter: it only uses the gradient.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,12 +26,15 @@ from .checks import check_finite_parameters, check_trainable, check_training_dat
 from .forward import forward_train, nn_forward
 from .network import PARAM_GROUPS, Network
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 COLUMNS = ("parameter", "shape", "max_abs_error", "max_relative_error", "worst_index", "max_abs_gradient")
 PASS = 1e-6  # largest max_relative_error of a correct gradient, in float64
 FLOOR = 1e-3  # relative errors are measured against at least FLOOR x the network's largest gradient
 
 
-def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-4) -> Any:
+def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-4) -> "pd.DataFrame":
     """Check ``nn_backpropagation`` against central differences of the batch cost
     (DeepLearnToolbox ``nnchecknumgrad(nn, x, y)``), for every entry of every ``W``, ``b``
     (and ``Gamma``, ``Beta`` with batch normalisation).
@@ -40,9 +43,8 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-4) -> Any:
     gradient is the central difference ``D(h) = (C(p + h) - C(p - h)) / 2h`` of the cost ``C``,
     Richardson-extrapolated, ``(4 D(epsilon) - D(2 epsilon)) / 3``: its error falls as ``epsilon**4``,
     so the default 1e-4 agrees with a correct gradient to ~1e-8 (plain ``D`` would leave ~1e-7, too
-    close to the 1e-6 pass mark).  Every evaluation runs on a
-    private copy whose batch-norm statistics and dropout masks are reset to those of the analytic pass;
-    ``nn`` is unchanged.  A float32 network is checked in float64 (on a copy), so its rounding does not
+    close to the 1e-6 pass mark).  Every evaluation runs on a private copy whose batch-norm statistics
+    and dropout masks are reset to those of the analytic pass; ``nn`` is unchanged.  A float32 network is checked in float64 (on a copy), so its rounding does not
     hide or fake an error.  The cost is the one back-propagation differentiates (module docstring).
 
     Returns a pandas DataFrame, one row per parameter array: ``parameter`` (``'W[0]'``, ``'b[0]'``,
@@ -60,13 +62,14 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-4) -> Any:
     pre-activation lies within ``epsilon`` of its kink gives a spurious error there: check on other
     samples before suspecting the derivative.
     """
-    import pandas as pd  # noqa: PLC0415 - ~0.4 s to import: only when a check is made
+    import pandas as pd  # noqa: PLC0415, F811 - ~0.4 s to import: only when a check is made
 
     if not isinstance(nn, Network):
         raise TypeError(f"nn must be a network from nn_create or sae_create; got {type(nn).__name__}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)) \
-            or not 0 < float(epsilon) < 1:
-        raise ValueError(f"epsilon must be a number in (0, 1), e.g. 1e-4; got {epsilon!r}")
+    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
+        raise TypeError(f"epsilon must be a number, e.g. 1e-4; got {type(epsilon).__name__}")
+    if not 0 < float(epsilon) < 1:
+        raise ValueError(f"epsilon must be in (0, 1), e.g. 1e-4; got {epsilon!r}")
     epsilon = float(epsilon)
     work = nn.copy()
     if np.dtype(work["dtype"]) != np.float64:
@@ -81,6 +84,7 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-4) -> Any:
 
     err = np.abs(analytic - numeric)
     g = float(np.max(np.abs(numeric))) if numeric.size else 0.0
+    # measured against at least FLOOR x the largest gradient (1 ulp if every gradient is exactly 0)
     rel = err / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), FLOOR * g or math.ulp(1.0))
     rows, worst = [], None
     for k, gid, off, h, w in done._buf.layout:

@@ -110,9 +110,10 @@ def test_raw_inputs_of_a_network_with_input_normalization():
 
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"nn": "net"}, TypeError, "nn must be a network"),
-    ({"epsilon": 0}, ValueError, "epsilon"),
-    ({"epsilon": "1e-4"}, ValueError, "epsilon"),
-    ({"epsilon": True}, ValueError, "epsilon"),
+    ({"epsilon": 0}, ValueError, "epsilon must be in"),
+    ({"epsilon": 1.0}, ValueError, "epsilon must be in"),
+    ({"epsilon": "1e-4"}, TypeError, "epsilon must be a number"),
+    ({"epsilon": True}, TypeError, "epsilon must be a number"),
     ({"x": np.ones((6, 2))}, ValueError, "x has 2 columns"),
     ({"y": np.ones((5, 2)) / 2}, ValueError, "x has 6 rows but y has 5"),
     ({"y": np.full((6, 2), np.nan)}, ValueError, "y contains NaN"),
