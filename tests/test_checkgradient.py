@@ -65,7 +65,8 @@ def test_table_layout_and_worst_entry():
     nn = nn_create(SIZES, active_function="tanh", weight_decay=0.01, batch_normalization=1, bn_mode="standard", seed=2)
     df = nn_checkgradient(nn, *batch(np.random.default_rng(2), classes=False))
     assert list(df.columns) == ["parameter", "shape", "max_abs_error", "max_relative_error", "worst_index",
-                                "max_abs_gradient"]
+                                "max_abs_gradient", "not_smooth"]
+    assert df["not_smooth"].sum() == 0 and df.attrs["not_smooth"] == 0
     assert list(df["parameter"]) == ["W[0]", "b[0]", "Gamma[0]", "Beta[0]", "W[1]", "b[1]", "Gamma[1]", "Beta[1]"]
     assert list(df["shape"]) == [(4, 3), (4, 1), (4, 1), (4, 1), (2, 4), (2, 1), (2, 1), (2, 1)]
     worst = df.attrs["worst"]
@@ -83,6 +84,39 @@ def nn_analytic(nn, df, worst) -> float:
     done = nn_backpropagation(nn_forward(nn, x, y), y)
     group, k = worst["parameter"].rstrip("]").split("[")
     return float(done[group + "_grad"][int(k)][worst["index"]])
+
+
+def kinked_relu_net(w0: list, b0: list, out: str = "linear", w1=((1.0, 2.0),), b1: float = 1.0):
+    """The 2-2-1 relu network of notebook 08 with hand-set weights; x = (1, 2), target 2."""
+    nn = nn_create([2, 2, 1], active_function="relu", output_function=out, seed=0)
+    nn.W[0], nn.b[0] = np.array(w0, dtype=float), np.array(b0, dtype=float)
+    nn.W[1], nn.b[1] = np.array(w1, dtype=float), np.array([[b1]])
+    return nn, np.array([[1.0, 2.0]]), np.array([[2.0]])
+
+
+def test_relu_kink_is_left_out_not_failed():
+    # hidden unit 2 has z = 0 exactly: its three parameters move the cost across relu's kink
+    nn, x, y = kinked_relu_net([[1, 0], [0, 0]], [[1], [0]])
+    df = nn_checkgradient(nn, x, y)
+    assert list(df["not_smooth"]) == [2, 1, 0, 0] and df.attrs["not_smooth"] == 3
+    assert df.attrs["passed"] and "3 of 9 entries not compared" in df.attrs["summary"]
+    assert df["max_relative_error"].max() <= 1e-6
+
+
+def test_mostly_kinks_is_not_a_pass():
+    nn, x, y = kinked_relu_net([[0, 0], [0, 0]], [[0], [0]])  # both hidden units at their kink
+    df = nn_checkgradient(nn, x, y)
+    assert df.attrs["not_smooth"] == 6 and not df.attrs["passed"]
+    assert "6 of 9 entries not compared (more than half)" in df.attrs["summary"]
+    assert np.isnan(df.loc[0, "max_relative_error"]) and df.loc[0, "worst_index"] is None
+
+
+def test_wrong_derivative_is_found_beside_kinks():
+    # the output's derivative is wrong (tanh output, small weights: away from saturation)
+    nn, x, y = kinked_relu_net([[1, 0], [0, 0]], [[1], [0]], out=wrong_tanh(), w1=[[0.1, 0.2]], b1=0.1)
+    df = nn_checkgradient(nn, x, y / 4)
+    assert df.attrs["not_smooth"] == 3 and not df.attrs["passed"]
+    assert df.set_index("parameter").loc["W[1]", "max_relative_error"] > 1e-3
 
 
 def test_argument_is_unchanged_and_float32_is_checked_in_float64():
