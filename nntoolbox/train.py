@@ -221,8 +221,9 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     semantics: ``storedNN = nn`` keeps what it stored).  Per-batch costs are
     appended to ``nn.cost``; ``nn.history`` (a pandas DataFrame) gets one row per
     epoch: ``epoch``, ``cost`` (mean batch cost), ``train_cost`` (with
-    ``option.train_cost``), ``val_cost``, ``val_accuracy``, ``seconds``.  With ``option.validation`` the network of the best epoch is
-    returned (``nn.best_epoch``; see :class:`TrainOptions`).
+    ``option.train_cost``), ``val_cost``, ``val_accuracy``, ``seconds``.  With
+    ``option.validation`` the network of the best epoch is returned
+    (``nn.best_epoch``; see :class:`TrainOptions`).
 
     If the cost becomes NaN/inf, or the run is interrupted (Ctrl-C), the run
     stops at the end of the last complete epoch, ``nn.diverged`` /
