@@ -5,6 +5,7 @@ samples, as in the course's calls.  See README.md and docs/quirks.md.
 """
 from .activations import register_activation
 from .backprop import nn_backpropagation
+from .checkgradient import nn_checkgradient
 from .create import nn_create
 from .forward import nn_forward
 from .labels import one_hot
@@ -16,7 +17,7 @@ from .threads import blas_threads, set_blas_threads
 from .train import TrainOptions, nn_train
 
 __all__ = [
-    "Network", "TrainOptions", "nn_applygradient", "nn_backpropagation", "nn_create", "nn_forward",
+    "Network", "TrainOptions", "nn_applygradient", "nn_backpropagation", "nn_checkgradient", "nn_create", "nn_forward",
     "blas_threads", "nn_predict", "nn_test", "nn_train", "one_hot", "register_activation", "register_optimizer",
     "sae_create", "sae_train", "set_blas_threads",
 ]

@@ -45,8 +45,11 @@ def sparsity_rho(nn: Network) -> np.ndarray:
     return np.sum(nn.a[1], axis=1, keepdims=True) / nn.a[1].shape[1]
 
 
-def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
-    """Forward pass on a validated batch (rows = samples); returns the batch cost."""
+def forward_train(nn: Network, x: np.ndarray, y: np.ndarray, frozen_bn: bool = False) -> float:
+    """Forward pass on a validated batch (rows = samples); returns the batch cost.
+
+    ``frozen_bn``: normalise with the stored batch-norm statistics instead of updating them from the
+    batch (the function the course's backward pass differentiates: see nntoolbox.checkgradient)."""
     L = n_layers(nn)
     bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
     drop = uses_dropout(nn)
@@ -56,7 +59,7 @@ def forward_train(nn: Network, x: np.ndarray, y: np.ndarray) -> float:
     for k in range(L):
         z = nn.W[k] @ a[k] + nn.b[k]
         if bn is not None:
-            z = bn.train(nn, k, z)
+            z = bn.infer(nn, k, z) if frozen_bn else bn.train(nn, k, z)
         name = layer_function(nn, k)
         h = ACTIVATIONS[name].f(z)
         if drop and k < L - 1:

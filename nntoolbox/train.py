@@ -23,7 +23,7 @@ from .threads import limited_blas
 from .userwarn import warn
 
 ENGINES = ("fused", "stepwise")
-HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
+HISTORY_COLUMNS = ("epoch", "cost", "train_cost", "val_cost", "val_accuracy", "seconds")
 
 
 @dataclass
@@ -46,6 +46,15 @@ class TrainOptions:
     ``patience=N`` stops after N epochs without improvement.  ``callback(epoch, nn)``
     runs after every epoch with a copy of the network: return ``False`` to stop,
     or a network to continue training from (e.g. ``nn`` with a new learning rate).
+
+    ``train_cost=True`` adds the column ``train_cost`` to ``nn.history``: after every
+    epoch, the cost over the WHOLE training set as ``nn_predict`` computes the outputs
+    (stored batch-norm statistics, no dropout), by the formula of ``val_cost`` (the
+    objective's term, without weight decay or sparsity penalty).  The column ``cost`` is
+    the mean of the epoch's batch costs, taken while the weights moved; ``train_cost``
+    is the cost of the network the epoch ended with, the curve to compare full-batch
+    gradient descent, SGD and mini-batches by.  One inference pass over the training
+    rows per epoch (the compiled one; not counted in ``seconds``).
     """
     batch_size: int
     iteration: int = 1
@@ -58,6 +67,7 @@ class TrainOptions:
     patience: Any = None
     restore_best: Any = None
     callback: Any = None
+    train_cost: bool = False
 
 
 def parse_train_options(option: Any) -> TrainOptions:
@@ -107,6 +117,8 @@ def parse_train_options(option: Any) -> TrainOptions:
         raise ValueError(f"option.restore_best must be True or False; got {opt.restore_best!r}")
     elif opt.restore_best and opt.validation is None:
         raise ValueError("option.restore_best needs option.validation = (x_val, y_val)")
+    if opt.train_cost not in (True, False, 0, 1):
+        raise ValueError(f"option.train_cost must be True or False; got {opt.train_cost!r}")
     if opt.callback is not None and not callable(opt.callback):
         raise TypeError(f"option.callback must be a function callback(epoch, nn); got {type(opt.callback).__name__}")
     return opt
@@ -150,6 +162,13 @@ def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray,
     return costs
 
 
+def inference_cost(nn: Network, x: np.ndarray, yt: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(cost, outputs)`` of validated rows ``x`` with targets ``yt`` (``units x m``): the outputs as
+    ``nn_predict`` gives them (compiled inference pass), the objective's data term of the cost."""
+    out = predict_rows(nn, x)
+    return data_cost(out.T, yt, nn["objective_function"], ce_factor(nn)), out
+
+
 class _Validation:
     """Scores a network on validation rows after an epoch: val_cost, val_accuracy (one-hot targets)."""
 
@@ -164,8 +183,8 @@ class _Validation:
         self.labels = check_class_labels(self.y, "validation y") if classify else None
 
     def score(self, nn: Network) -> dict[str, float]:
-        out = predict_rows(nn, self.x)
-        row = {"val_cost": data_cost(out.T, self.yt, nn["objective_function"], ce_factor(nn))}
+        cost, out = inference_cost(nn, self.x, self.yt)
+        row = {"val_cost": cost}
         if self.labels is not None:
             row["val_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.labels))
         return row
@@ -202,9 +221,10 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     Returns the trained network; ``nn`` itself is unchanged (MATLAB value
     semantics: ``storedNN = nn`` keeps what it stored).  Per-batch costs are
     appended to ``nn.cost``; ``nn.history`` (a pandas DataFrame) gets one row per
-    epoch: ``epoch``, ``cost`` (mean batch cost), ``val_cost``, ``val_accuracy``,
-    ``seconds``.  With ``option.validation`` the network of the best epoch is
-    returned (``nn.best_epoch``; see :class:`TrainOptions`).
+    epoch: ``epoch``, ``cost`` (mean batch cost), ``train_cost`` (with
+    ``option.train_cost``), ``val_cost``, ``val_accuracy``, ``seconds``.  With
+    ``option.validation`` the network of the best epoch is returned
+    (``nn.best_epoch``; see :class:`TrainOptions`).
 
     If the cost becomes NaN/inf, or the run is interrupted (Ctrl-C), the run
     stops at the end of the last complete epoch, ``nn.diverged`` /
@@ -227,6 +247,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
     # every batch has batch_size rows but the last, which may be smaller
     check_trainable(nn, int(bounds[-1] - bounds[-2]), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
     val = _Validation(nn, opt.validation) if opt.validation is not None else None
+    yt = y.T if opt.train_cost else None
     work = nn.copy()
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it
     gen = work._generator() if own_rng else make_rng(opt.rng)
@@ -272,6 +293,8 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
                      RuntimeWarning)
                 break
             row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
+            if yt is not None:
+                row["train_cost"] = inference_cost(work, x, yt)[0]
             if val is not None:
                 row.update(val.score(work))
             costs.append(c)

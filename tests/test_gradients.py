@@ -4,8 +4,9 @@ For every hidden activation x output function x objective x batch-norm mode
 (with and without weight decay), for inverted dropout and for the sparse
 autoencoder, ``nn_forward`` + ``nn_backpropagation`` must give ``W_grad``,
 ``b_grad`` (and ``Gamma_grad``, ``Beta_grad``) equal to central differences
-of the cost.  All parameters are checked at once: ``nn._buf.params`` is the flat
-buffer behind ``nn.W[k]`` ... and ``nn._buf.grads`` has the same layout.
+of the cost: :func:`nntoolbox.nn_checkgradient` must pass (<= 1e-6).  Before
+that, :func:`reference_cost`, an independent numpy re-implementation of the
+function differentiated, must reproduce the cost ``nn_forward`` reports.
 
 Which function is differentiated
 --------------------------------
@@ -19,16 +20,17 @@ Which function is differentiated
   that ``nn_forward`` left after updating them from this batch (``nn_forward``
   updates first, then normalises with the updated values, so at the
   unperturbed point this is exactly the cost ``nn_forward`` reported).  That
-  function is :func:`reference_cost` with ``frozen=...`` below, an independent
-  numpy re-implementation of the forward pass.  (``nn_forward`` itself is not
-  the right function: its ``E``/``S`` move with ``z`` and so with the weights.)
+  function is :func:`reference_cost` with ``frozen=...`` below, and
+  ``forward_train(..., frozen_bn=True)`` in the library (compared away from
+  the analytic point below).  (``nn_forward`` itself is not the right
+  function: its ``E``/``S`` move with ``z`` and so with the weights.)
 * Cross entropy with ``ce_cost='course'``: the course reports half the cross
   entropy but back-propagates ``a - y``, the gradient of the FULL cross
-  entropy, so the finite differences use the same network with
+  entropy, so ``nn_checkgradient`` differentiates the same network with
   ``ce_cost='textbook'`` (the only difference between the two is that factor).
 * Dropout (``dropout='inverted'``): masks are a function of
-  ``nn['_dropout_step']``, which is reset before every evaluation so that all
-  evaluations use the masks of the analytic pass.
+  ``nn._dropout_step``, which ``nn_checkgradient`` resets before every
+  evaluation so that all evaluations use the masks of the analytic pass.
 * relu: a seed is chosen such that no relu pre-activation lies within
   ``KINK`` of 0, so the eps-perturbations never cross a kink.
 """
@@ -38,8 +40,8 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from nntoolbox import nn_applygradient, nn_backpropagation, nn_create, nn_forward, sae_create
-from nntoolbox.forward import forward_train
+from nntoolbox import nn_applygradient, nn_backpropagation, nn_checkgradient, nn_create, nn_forward, sae_create
+from nntoolbox.forward import ce_factor, forward_train
 from nntoolbox.network import PARAM_GROUPS
 
 ACTS = ("sigmoid", "tanh", "relu", "leaky_relu")
@@ -48,8 +50,6 @@ KINKED = ("relu", "leaky_relu")
 BNS = ("off", "course", "standard")
 SIZES = [4, 5, 4, 3]
 M = 7  # batch size
-EPS = 1e-6
-RTOL, ATOL = 1e-6, 1e-8
 KINK = 1e-3  # minimum |pre-activation| of a relu unit
 SEEDS = range(60)
 
@@ -118,45 +118,21 @@ def reference_cost(nn, x, y, *, frozen=None, masks=None, ce_factor=None):
     return float(cost), relu_z
 
 
-def param_names(nn) -> list[str]:
-    """Name of every entry of nn._buf.params / nn._buf.grads, e.g. 'W_grad[1][2,3]'."""
-    names = []
-    for k, gid, off, h, w in nn._buf.layout:
-        names += [f"{PARAM_GROUPS[gid]}_grad[{k}][{i},{j}]" for i in range(h) for j in range(w)]
-    return names
-
-
-def numeric_gradient(nn, cost) -> np.ndarray:
-    """Central differences of ``cost(nn)`` over every entry of nn._buf.params."""
-    p = nn._buf.params
-    g = np.empty_like(p)
-    for i in range(p.size):
-        old = p[i]
-        p[i] = old + EPS
-        c_plus = cost(nn)
-        p[i] = old - EPS
-        c_minus = cost(nn)
-        p[i] = old
-        g[i] = (c_plus - c_minus) / (2 * EPS)
-    return g
-
-
-def assert_gradients_match(nn, analytic: np.ndarray, numeric: np.ndarray) -> None:
-    assert np.max(np.abs(numeric)) > 1e-4, "degenerate check: the numeric gradient is ~0"
-    bad = ~np.isclose(analytic, numeric, rtol=RTOL, atol=ATOL)
-    if np.any(bad):
-        names = param_names(nn)
-        rows = [f"  {names[i]}: analytic {analytic[i]:.10g} numeric {numeric[i]:.10g}" for i in np.flatnonzero(bad)]
-        pytest.fail(f"{bad.sum()} of {bad.size} gradient entries differ:\n" + "\n".join(rows[:20]))
+def assert_gradients_match(df) -> None:
+    """``nn_checkgradient``'s table passes: every relative error <= 1e-6, and the check is not vacuous."""
+    assert df["max_abs_gradient"].max() > 1e-4, "degenerate check: the numeric gradient is ~0"
+    assert df["not_smooth"].sum() == 0, "every entry compared (the seeds keep relu units off their kinks)"
+    assert df.attrs["passed"] == (df["max_relative_error"].max() <= 1e-6)
+    assert df.attrs["passed"], df.attrs["summary"] + "\n" + df.to_string()
 
 
 def analytic_case(make_net, make_data, *, dropout: bool = False, need_rho_in_01: bool = False):
-    """Find a seed without relu kinks; return (network for the differences, analytic nn._buf.grads, cost function).
+    """Find a seed without relu kinks; return (network, x, y) for ``nn_checkgradient``.
 
     ``make_net(seed)`` builds the network, ``make_data(rng)`` returns (x, y).
-    The analytic gradients come from nn_forward + nn_backpropagation; the cost
-    function evaluates, at the current nn._buf.params of its argument, the function
-    those gradients belong to (see the module docstring).
+    Before that, the cost ``nn_forward`` reports on that batch is checked against
+    :func:`reference_cost`, the independent re-implementation of the function whose
+    gradient the backward pass computes (see the module docstring).
     """
     for seed in SEEDS:
         nn = make_net(seed)
@@ -171,46 +147,37 @@ def analytic_case(make_net, make_data, *, dropout: bool = False, need_rho_in_01:
             x0, y0 = make_data(rng)
             with np.errstate(invalid="ignore", divide="ignore"):
                 nn = nn_forward(nn, x0, y0)
-        step0 = nn._dropout_step
         with np.errstate(invalid="ignore", divide="ignore"):  # autoencoder seeds with mean activation <= 0
-            nn = nn_forward(nn, x, y)
-            nn = nn_backpropagation(nn, y)
-        reported = float(nn["cost"][-1])
-        analytic = nn._buf.grads.copy()
+            done = nn_backpropagation(nn_forward(nn, x, y), y)
+        reported = float(done["cost"][-1])
+        grads = done._buf.grads
         # the per-layer fields (W_grad[k], b_grad[k], Gamma_grad[k], Beta_grad[k]) are views of nn._buf.grads
-        for k, gid, o, h, w in nn._buf.layout:
-            assert np.array_equal(nn[PARAM_GROUPS[gid] + "_grad"][k], analytic[o:o + h * w].reshape(h, w))
-        masks = [None if mk is None else mk.copy() for mk in nn._scratch["mask"]] if dropout else None
+        for k, gid, o, h, w in done._buf.layout:
+            assert np.array_equal(done[PARAM_GROUPS[gid] + "_grad"][k], grads[o:o + h * w].reshape(h, w))
+        masks = [None if mk is None else mk.copy() for mk in done._scratch["mask"]] if dropout else None
         if dropout:
             assert any(mk is not None and np.any(mk == 0) for mk in masks), "dropout dropped nothing"
-        frozen = ([E.copy() for E in nn.E], [S.copy() for S in nn.S]) if course_bn else None
+        frozen = ([E.copy() for E in done.E], [S.copy() for S in done.S]) if course_bn else None
         with np.errstate(invalid="ignore", divide="ignore"):
-            ref, relu_z = reference_cost(nn, x, y, frozen=frozen, masks=masks)
+            ref, relu_z = reference_cost(done, x, y, frozen=frozen, masks=masks)
         if not np.isfinite(ref):
             continue
         if need_rho_in_01:
-            rho_hat = nn.a[1].mean(axis=1)
+            rho_hat = done.a[1].mean(axis=1)
             if np.any(rho_hat <= 0.02) or np.any(rho_hat >= 0.98):
                 continue
         if any(np.min(np.abs(z)) < KINK for z in relu_z):
             continue
         # the reference forward pass reproduces the library's reported cost
         assert reported == pytest.approx(ref, rel=1e-12, abs=1e-14)
-        break
-    else:
-        pytest.fail("no seed without relu kinks / with a usable sparsity")
-
-    fd_net = nn.copy()
-    if fd_net["objective_function"] == "Cross Entropy":
-        fd_net["ce_cost"] = "textbook"  # the course back-propagates the full cross entropy
-    if course_bn:
-        def cost(net):
-            return reference_cost(net, x, y, frozen=frozen, masks=masks)[0]
-    else:
-        def cost(net):
-            net._dropout_step = step0  # same dropout masks as the analytic pass
-            return forward_train(net, x, y)
-    return fd_net, analytic, cost
+        if course_bn:  # and the library's frozen-statistics cost (nn_checkgradient's) away from that point
+            moved = done.copy()
+            moved._buf.params[...] += rng.normal(scale=1e-3, size=moved._buf.params.shape)
+            moved._dropout_step = nn._dropout_step
+            expected = reference_cost(moved, x, y, frozen=frozen, masks=masks, ce_factor=ce_factor(moved))[0]
+            assert forward_train(moved, x, y, frozen_bn=True) == pytest.approx(expected, rel=1e-12)
+        return nn, x, y
+    pytest.fail("no seed without relu kinks / with a usable sparsity")
 
 
 def check_network(make_net, out, objective, *, dropout=False):
@@ -218,9 +185,10 @@ def check_network(make_net, out, objective, *, dropout=False):
         x = rng.uniform(-1.5, 1.5, size=(M, SIZES[0]))
         return x, make_targets(rng, out, objective, M, SIZES[-1])
 
-    fd_net, analytic, cost = analytic_case(make_net, make_data, dropout=dropout)
-    assert_gradients_match(fd_net, analytic, numeric_gradient(fd_net, cost))
-    return fd_net
+    nn, x, y = analytic_case(make_net, make_data, dropout=dropout)
+    df = nn_checkgradient(nn, x, y)
+    assert_gradients_match(df)
+    return nn, df
 
 
 # ----------------------------------------------------------------------------- MSE
@@ -233,9 +201,9 @@ def test_gradient_mse(act, out, bn, wd):
         return nn_create(SIZES, active_function=act, output_function=out, weight_decay=wd,
                          seed=seed, cost_history="append", **bn_options(bn))
 
-    nn = check_network(make_net, out, "MSE")
-    if bn != "off":
-        assert len(nn.Gamma_grad) == len(nn.Beta_grad) == len(SIZES) - 1
+    _, df = check_network(make_net, out, "MSE")
+    groups = ("W", "b") if bn == "off" else ("W", "b", "Gamma", "Beta")
+    assert list(df["parameter"]) == [f"{g}[{k}]" for k in range(len(SIZES) - 1) for g in groups]
 
 
 # ----------------------------------------------------------------------------- cross entropy
@@ -248,7 +216,7 @@ def test_gradient_cross_entropy(act, bn, wd, ce_cost):
         return nn_create(SIZES, "active function", act, "objective function", "Cross Entropy",
                          weight_decay=wd, ce_cost=ce_cost, seed=seed, cost_history="append", **bn_options(bn))
 
-    nn = check_network(make_net, "softmax", "Cross Entropy")
+    nn, _ = check_network(make_net, "softmax", "Cross Entropy")
     assert nn["output_function"] == "softmax"  # cross entropy implies softmax
 
 
@@ -310,8 +278,8 @@ def test_gradient_sparse_autoencoder(bn):
         x = rng.uniform(0.05, 0.95, size=(M, n))
         return x, x
 
-    fd_net, analytic, cost = analytic_case(make_net, make_data, need_rho_in_01=True)
-    assert_gradients_match(fd_net, analytic, numeric_gradient(fd_net, cost))
+    sae, x, y = analytic_case(make_net, make_data, need_rho_in_01=True)
+    assert_gradients_match(nn_checkgradient(sae, x, y))
 
 
 def test_sparse_autoencoder_penalty_changes_the_gradient():
