@@ -71,9 +71,9 @@ def parse_config(text: str) -> dict[str, Any]:
         key = "_".join(name.strip().lower().split())
         value = value.strip()
         if key == "hidden":
-            config[key] = [int(v) for v in re.split(r"[\sx]+", value) if v]
+            config[key] = [_positive_int(key, v) for v in re.split(r"[\sx]+", value)]
         elif key == "batch_size":
-            config[key] = int(value)
+            config[key] = _positive_int(key, value)
         else:
             try:
                 key = canonical_name(name)
@@ -86,6 +86,13 @@ def parse_config(text: str) -> dict[str, Any]:
     if not config:
         raise argparse.ArgumentTypeError(f"empty configuration {text!r}")
     return config
+
+
+def _positive_int(key: str, text: str) -> int:
+    """A layer or batch size: refused unless a positive integer (int('2.5') fails; 2.5 is never truncated)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{key} takes positive integers; got {text!r}")
+    return int(text)
 
 
 def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
