@@ -437,3 +437,11 @@ def test_swapping_layers_through_their_own_views_swaps(how):
     held[0][0, 0] = 7.0
     assert nn.W[0][0, 0] == 7.0 and nn._buf.params[0] == 7.0
     assert nn_predict(nn, X).shape == (M, 4)
+
+
+def test_sparse_training_data_gets_the_same_clear_message():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="train_x is a scipy sparse matrix.*toarray"):
+        nn_train(nn_create([4, 5, 3]), OPTION, scipy_sparse.csr_matrix(X), Y)
+    with pytest.raises(TypeError, match="train_y is a scipy sparse matrix.*toarray"):
+        nn_train(nn_create([4, 5, 3]), OPTION, X, scipy_sparse.csr_matrix(Y))
