@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -23,7 +24,8 @@ QUOTE = 200
 MAX_RATIO = 1100
 # what a corrupt archive or member can raise from zipfile, zlib and numpy's header parser
 READ_ERRORS = (OSError, EOFError, ValueError, KeyError, NotImplementedError, OverflowError, SyntaxError,
-               UnicodeDecodeError, zipfile.BadZipFile, zlib.error, struct.error, RuntimeError)
+               UnicodeDecodeError, zipfile.BadZipFile, zlib.error, struct.error, RuntimeError, RecursionError,
+               tokenize.TokenError)
 
 
 def quote(value: Any, limit: int = QUOTE) -> str:
