@@ -12,6 +12,11 @@ option, the dropout mask counter and the input z-score ``input_mean``/``input_st
 the original would given the same batch order (``option['order']``).  Not
 saved: the batch-shuffling random generator (a loaded network gets a fresh
 one) and transient fields (``a``, ``theta``, gradients).
+
+Loading treats a file as data (:mod:`nntoolbox.safeio`): only the network's fields are read, each array's
+declared shape is checked against the network's ``size``, the file and the memory check before it is
+allocated; complex arrays and unknown ``nntoolbox_format`` versions are refused; every error is a
+``ValueError`` naming the file.
 """
 from __future__ import annotations
 
@@ -133,7 +138,7 @@ def from_matlab_struct(s: Any) -> Network:
     missing = [f for f in ("size", "W", "b") if f not in s]
     if missing:
         raise ValueError(f"not a network: the struct lacks the field(s) {', '.join(missing)} "
-                         f"(fields: {', '.join(sorted(s)) or 'none'})")
+                         f"(fields: {quote(', '.join(map(str, sorted(s)))) or 'none'})")
     opts = {k: _scalar(s[k]) for k in _option_fields() if k in s}
     for k, v in list(opts.items()):
         if isinstance(v, str) and v == "" and isinstance(OPTIONS[k].default, str):
@@ -343,11 +348,12 @@ def _read_mat(path: Path, variable: str | None) -> Any:
         raise ValueError(f"{path}: MATLAB v7.3 (HDF5) .mat files are not supported; "
                          "re-save in MATLAB with save(..., '-v7')") from e
     except Exception as e:  # scipy raises assorted types for foreign or truncated files
-        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
+        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(e).__name__}: {quote(str(e))})") from None
     names = [k for k in data if not k.startswith("__")]
     if variable is not None:
         if variable not in data:
-            raise ValueError(f"{path} has no variable {variable!r} (variables: {', '.join(names) or 'none'})")
+            raise ValueError(f"{path} has no variable {quote(repr(variable), 60)} (variables: "
+                             f"{quote(', '.join(names)) or 'none'})")
         return data[variable]
     structs = [k for k in names if isinstance(data[k], np.ndarray) and data[k].dtype.names]
     if "nn" in structs:
@@ -356,8 +362,8 @@ def _read_mat(path: Path, variable: str | None) -> Any:
     if len(nets) == 1:
         return data[nets[0]]
     if not nets:
-        raise ValueError(f"{path} holds no network struct (variables: {', '.join(names) or 'none'})")
-    raise ValueError(f"{path} holds several network structs ({', '.join(nets)}); "
+        raise ValueError(f"{path} holds no network struct (variables: {quote(', '.join(names)) or 'none'})")
+    raise ValueError(f"{path} holds several network structs ({quote(', '.join(nets))}); "
                      "choose one with nn_load(path, variable=...)")
 
 
