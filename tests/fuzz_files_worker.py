@@ -14,6 +14,7 @@ network's JSON metadata); on the file's bytes: ``truncate``, ``flip`` (bit flips
 """
 from __future__ import annotations
 
+import ast
 import gzip
 import io
 import json
@@ -51,20 +52,24 @@ def _split_npy(data: bytes) -> tuple[bytes, bytes]:
 
 
 def _npy(header: dict | str, body: bytes) -> bytes:
+    """A .npy member: ``header`` is a dict (written as numpy writes it, whatever its values) or raw text."""
     if isinstance(header, dict):
-        f = io.BytesIO()
-        np.lib.format.write_array_header_1_0(f, header)
-        return f.getvalue() + body
-    text = header.encode("latin-1", errors="replace")[:60000]
-    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + body
+        h = {"descr": "<f8", "fortran_order": False, "shape": (1,), **header}
+        text = "{'descr': %r, 'fortran_order': %r, 'shape': %r, }" % (h["descr"], h["fortran_order"], h["shape"])
+        text += " " * (-(len(text) + 11) % 64) + "\n"
+    else:
+        text = header
+    raw = text.encode("latin-1", errors="replace")[:60000]
+    return b"\x93NUMPY\x01\x00" + len(raw).to_bytes(2, "little") + raw + body
 
 
 def _header_dict(data: bytes) -> dict:
     try:
         text, _ = _split_npy(data)
-        return dict(eval(text.decode("latin-1")))  # noqa: S307 - our own member, written by numpy
+        h = ast.literal_eval(text.decode("latin-1").strip())
+        return dict(h) if isinstance(h, dict) else {}
     except Exception:  # noqa: BLE001 - an earlier op garbled it
-        return {"descr": "<f8", "fortran_order": False, "shape": (1,)}
+        return {}
 
 
 def _meta_member(meta: dict) -> bytes:

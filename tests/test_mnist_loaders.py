@@ -280,6 +280,9 @@ def test_idx_dimensions_whose_product_overflows_name_the_file(tmp_path):
     path.write_bytes(struct.pack(">I", IMAGE_MAGIC) + struct.pack(">3I", 2 ** 31, 2 ** 31, 2 ** 31) + bytes(100))
     with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.*declares"):
         read_idx(path, IMAGE_MAGIC)
+    path.write_bytes(struct.pack(">I", IMAGE_MAGIC) + struct.pack(">3I", 0, 2 ** 32 - 1, 2 ** 32 - 1))  # 0 bytes
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.*overflows"):
+        read_idx(path, IMAGE_MAGIC)
 
 
 def test_huge_png_is_a_value_error(tmp_path):

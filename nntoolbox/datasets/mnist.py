@@ -213,6 +213,8 @@ def read_idx(path: str | Path, expect_magic: int | None = None) -> np.ndarray:
             shape = tuple(int.from_bytes(dims[4 * i: 4 + 4 * i], "big") for i in range(ndim))
             dtype = _IDX_DTYPES[type_code]
             expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            if math.prod(max(d, 1) for d in shape) * dtype.itemsize >= 2 ** 63:  # numpy cannot even shape it
+                raise ValueError(f"{path}: the IDX header declares dimensions {shape} whose product overflows")
             check_declared(expected, most, path, f"the IDX header (shape {shape})")
             data = stream.read(expected + 1)  # one byte more tells trailing bytes
     except (OSError, EOFError, zlib.error) as e:
