@@ -139,7 +139,8 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
             options = dict(spec["options"])
             hidden = options.pop("hidden", ())
             batch_size = options.pop("batch_size", 100)
-            sizes = [data.train_x.shape[1], *np.atleast_1d(hidden).astype(int).tolist(), data.train_y.shape[1]]
+            # nn_create checks the sizes: 2.5 is refused, never truncated to 2
+            sizes = [data.train_x.shape[1], *np.atleast_1d(hidden).tolist(), data.train_y.shape[1]]
             nn = nn_create(sizes, **options, seed=spec["seed"])
             nn = nn_train(nn, {"batch_size": batch_size, "iteration": spec["epochs"],
                                "validation": (data.val_x, data.val_y)}, data.train_x, data.train_y)

@@ -12,6 +12,11 @@ option, the dropout mask counter and the input z-score ``input_mean``/``input_st
 the original would given the same batch order (``option['order']``).  Not
 saved: the batch-shuffling random generator (a loaded network gets a fresh
 one) and transient fields (``a``, ``theta``, gradients).
+
+Loading treats a file as data (:mod:`nntoolbox.safeio`): only the network's fields are read, each array's
+declared shape is checked against the network's ``size``, the file and the memory check before it is
+allocated; complex arrays and unknown ``nntoolbox_format`` versions are refused; every error is a
+``ValueError`` naming the file.
 """
 from __future__ import annotations
 
@@ -35,6 +40,7 @@ from .network import PARAM_GROUPS, Network
 from .optimizers import OPTIMIZERS
 from .options import OPTIONS
 from .preprocessing import INPUT_FIELDS, set_input_normalization
+from .safeio import NpzArchive, quote
 
 def _option_fields() -> tuple[str, ...]:
     """``nn_create`` options stored as struct fields: course ones, quirk switches, dtype, and every
@@ -58,6 +64,7 @@ def _scalar_fields() -> tuple[str, ...]:
 # Python-only integer state: struct field -> network key (MATLAB fields cannot start with '_')
 _INT_FIELDS = {"dropout_seed": "_dropout_seed", "dropout_step": "_dropout_step"}  # network attributes
 _NPZ_FORMAT = 1
+_MAX_DEPTH = 10_000  # layers in a size vector read from a file
 
 
 # ------------------------------------------------------------ struct <-> Network
@@ -89,7 +96,7 @@ def _scalar(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
-def _cells(v: Any) -> list[np.ndarray]:
+def _cells(v: Any, field: str) -> list[np.ndarray]:
     """A MATLAB cell array (1xL object array) as a list of 2-D float arrays."""
     while isinstance(v, np.ndarray) and v.dtype == object and v.ndim == 0:
         v = v.item()
@@ -99,7 +106,15 @@ def _cells(v: Any) -> list[np.ndarray]:
         items = list(v)
     else:  # loadmat(squeeze_me=True) turns a 1x1 cell into its content
         items = [v]
-    return [np.atleast_2d(np.asarray(c, dtype=float)) for c in items]
+    return [np.atleast_2d(_real(c, f"{field}{{{k + 1}}}")) for k, c in enumerate(items)]
+
+
+def _real(v: Any, what: str) -> np.ndarray:
+    """``v`` as a float array; complex values are refused, not cut to their real part."""
+    a = np.asarray(v)
+    if np.iscomplexobj(a):
+        raise ValueError(f"{what} holds complex numbers; a network's arrays are real")
+    return np.asarray(a, dtype=float)
 
 
 def _fit(src: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
@@ -123,7 +138,7 @@ def from_matlab_struct(s: Any) -> Network:
     missing = [f for f in ("size", "W", "b") if f not in s]
     if missing:
         raise ValueError(f"not a network: the struct lacks the field(s) {', '.join(missing)} "
-                         f"(fields: {', '.join(sorted(s)) or 'none'})")
+                         f"(fields: {quote(', '.join(map(str, sorted(s)))) or 'none'})")
     opts = {k: _scalar(s[k]) for k in _option_fields() if k in s}
     for k, v in list(opts.items()):
         if isinstance(v, str) and v == "" and isinstance(OPTIONS[k].default, str):
@@ -131,7 +146,7 @@ def from_matlab_struct(s: Any) -> Network:
     try:
         with warnings.catch_warnings():  # creation already warned about e.g. ignored dropout
             warnings.simplefilter("ignore")
-            nn = nn_create(np.asarray(_scalar(s["size"]), dtype=float).ravel(), **opts)
+            nn = nn_create(_real(_scalar(s["size"]), "size").ravel(), **opts)
     except TypeError as e:
         raise ValueError(f"invalid network field: {e}") from None
     if nn["batch_normalization"] and not {"E", "S"} <= set(s):
@@ -139,7 +154,7 @@ def from_matlab_struct(s: Any) -> Network:
                          "(a network saved by the course's nn_create/nn_train has them)")
     for field in _cell_fields():
         if field in s and field in nn:
-            vals = _cells(s[field])
+            vals = _cells(s[field], field)
             if len(vals) != len(nn[field]):
                 raise ValueError(f"field {field} has {len(vals)} cells; the network has {len(nn[field])} layers")
             for k, (dst, src) in enumerate(zip(nn[field], vals)):
@@ -273,33 +288,57 @@ def nn_save(nn: Network, path: str | Path) -> Path:
 
 
 def _read_npz(path: Path) -> dict[str, Any]:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error) as e:
-        raise ValueError(f"{path}: corrupt or unreadable .npz file ({e})") from None
-    if "__meta__" not in arrays:
-        raise ValueError(f"{path} is an .npz file but not a saved network (no __meta__ entry; "
-                         f"arrays: {', '.join(sorted(arrays)) or 'none'})")
-    try:
-        s: dict[str, Any] = json.loads(str(arrays.pop("__meta__")))
-    except ValueError as e:
-        raise ValueError(f"{path}: corrupt network metadata ({e})") from None
-    if not isinstance(s, dict):
-        raise ValueError(f"{path}: corrupt network metadata (expected a JSON object, got {type(s).__name__})")
-    groups: dict[str, dict[int, np.ndarray]] = {}
-    cell_fields = _cell_fields()
-    for key, a in arrays.items():
-        field, sep, i = key.rpartition("__")
-        if sep and field in cell_fields and i.isdigit():
-            groups.setdefault(field, {})[int(i)] = a
-        else:
-            s[key] = a
+    """The struct fields of a saved network; only the members that are network fields are read, each
+    after its declared shape is checked against the network's ``size``, the file and the memory check."""
+    with NpzArchive(path) as z:
+        names = z.names
+        if "__meta__" not in names:
+            raise ValueError(f"{path} is an .npz file but not a saved network (no __meta__ entry; "
+                             f"arrays: {quote(', '.join(sorted(names))) or 'none'})")
+        s = _npz_meta(path, z.read("__meta__", kinds="U", max_size=1))
+        if "size" not in names:
+            raise ValueError(f"{path}: not a network: no size array")
+        s["size"] = size = z.read("size", max_size=_MAX_DEPTH)
+        largest = _largest_layer(path, size)
+        groups: dict[str, dict[int, np.ndarray]] = {}
+        cell_fields = _cell_fields()
+        for key in names:
+            field, sep, i = key.rpartition("__")
+            if sep and field in cell_fields and i.isdigit() and len(i) < 6:
+                groups.setdefault(field, {})[int(i)] = z.read(key, max_size=largest)
+            elif key in INPUT_FIELDS:
+                s[key] = z.read(key, max_size=largest)
+            elif key == "cost":
+                s[key] = z.read(key)
     for field, cells in groups.items():
         if sorted(cells) != list(range(len(cells))):
-            raise ValueError(f"{path}: corrupt network: cells of {field} are {sorted(cells)}")
+            raise ValueError(f"{path}: corrupt network: cells of {field} are {quote(sorted(cells))}")
         s[field] = [cells[i] for i in range(len(cells))]
     return s
+
+
+def _npz_meta(path: Path, text: np.ndarray) -> dict[str, Any]:
+    """The JSON object of scalar fields, of a format version this code knows."""
+    try:
+        s = json.loads(str(text))
+    except (ValueError, RecursionError) as e:
+        raise ValueError(f"{path}: corrupt network metadata ({quote(str(e))})") from None
+    if not isinstance(s, dict):
+        raise ValueError(f"{path}: corrupt network metadata (expected a JSON object, got {type(s).__name__})")
+    version = s.pop("nntoolbox_format", _NPZ_FORMAT)
+    if version != _NPZ_FORMAT:
+        raise ValueError(f"{path}: saved in network file format {quote(version, 40)}; this nntoolbox reads "
+                         f"format {_NPZ_FORMAT} (a newer nntoolbox wrote it? upgrade)")
+    return s
+
+
+def _largest_layer(path: Path, size: np.ndarray) -> int:
+    """Most elements any per-layer array of a network of ``size`` can have."""
+    sizes = np.asarray(size, dtype=float).ravel()
+    if not (sizes.size >= 2 and np.all(np.isfinite(sizes)) and np.all(sizes >= 1) and np.all(sizes < 2 ** 31)):
+        raise ValueError(f"{path}: size must list at least two positive layer sizes; got {quote(sizes.tolist())}")
+    sizes = sizes.astype(np.int64).tolist()
+    return max(max(a * b for a, b in zip(sizes[:-1], sizes[1:])), sum(sizes))
 
 
 def _read_mat(path: Path, variable: str | None) -> Any:
@@ -309,11 +348,12 @@ def _read_mat(path: Path, variable: str | None) -> Any:
         raise ValueError(f"{path}: MATLAB v7.3 (HDF5) .mat files are not supported; "
                          "re-save in MATLAB with save(..., '-v7')") from e
     except Exception as e:  # scipy raises assorted types for foreign or truncated files
-        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
+        raise ValueError(f"{path} is not a readable MATLAB .mat file ({type(e).__name__}: {quote(str(e))})") from None
     names = [k for k in data if not k.startswith("__")]
     if variable is not None:
         if variable not in data:
-            raise ValueError(f"{path} has no variable {variable!r} (variables: {', '.join(names) or 'none'})")
+            raise ValueError(f"{path} has no variable {quote(repr(variable), 60)} (variables: "
+                             f"{quote(', '.join(names)) or 'none'})")
         return data[variable]
     structs = [k for k in names if isinstance(data[k], np.ndarray) and data[k].dtype.names]
     if "nn" in structs:
@@ -322,8 +362,8 @@ def _read_mat(path: Path, variable: str | None) -> Any:
     if len(nets) == 1:
         return data[nets[0]]
     if not nets:
-        raise ValueError(f"{path} holds no network struct (variables: {', '.join(names) or 'none'})")
-    raise ValueError(f"{path} holds several network structs ({', '.join(nets)}); "
+        raise ValueError(f"{path} holds no network struct (variables: {quote(', '.join(names)) or 'none'})")
+    raise ValueError(f"{path} holds several network structs ({quote(', '.join(nets))}); "
                      "choose one with nn_load(path, variable=...)")
 
 
@@ -359,6 +399,8 @@ def nn_load(path: str | Path, variable: str | None = None) -> Network:
     try:
         return from_matlab_struct(struct)
     except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-    except (TypeError, KeyError, AttributeError, IndexError) as e:  # fields of an unexpected form
-        raise ValueError(f"{path}: not a readable network ({type(e).__name__}: {e})") from None
+        raise ValueError(f"{path}: {quote(str(e), 300)}") from None
+    except MemoryError as e:  # the memory check refused the network the file declares
+        raise ValueError(f"{path}: the network it declares does not fit: {quote(str(e), 300)}") from None
+    except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as e:  # fields of an unexpected form
+        raise ValueError(f"{path}: not a readable network ({type(e).__name__}: {quote(str(e))})") from None

@@ -8,7 +8,7 @@ minutes and the process is killed.
 
 Override with the environment variable ``NNTOOLBOX_MEMORY``: ``off`` skips the
 check; a size (``64G``, ``512M``, ``2000000000``) is taken as the memory
-available.  Estimates under :data:`SMALL` bytes are not checked (no system call
+available; anything else (``0`` included) is refused with a ``ValueError``.  Estimates under :data:`SMALL` bytes are not checked (no system call
 in the course's one-epoch-per-``nn_train`` loops).
 """
 from __future__ import annotations
@@ -40,12 +40,14 @@ def _override() -> int | None | bool:
     text = os.environ.get(ENV_VAR, "").strip()
     if not text:
         return None
-    if text.lower() in ("off", "0", "no", "false"):
+    if text.lower() == "off":
         return False
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", text, re.IGNORECASE)
-    if not match:
-        raise ValueError(f"{ENV_VAR}={text!r}: use 'off' or a size such as 16G, 512M or a number of bytes")
-    return int(float(match[1]) * _UNITS[match[2].upper()])
+    size = int(float(match[1]) * _UNITS[match[2].upper()]) if match else 0
+    if size < 1:  # '0' once switched the check off silently: only 'off' does
+        raise ValueError(f"{ENV_VAR}={text[:60]!r}: use 'off' to skip the memory check, or a size of at "
+                         "least one byte such as 16G, 512M or a number of bytes")
+    return size
 
 
 def _cgroup_free() -> int | None:
@@ -114,5 +116,5 @@ def check_train(nn: Any, x: Any, y: Any, batch_size: int) -> None:
             cast = a.dtype != dtype or not a.flags.c_contiguous
             data += a.size * ((dtype.itemsize if cast else 0) + 1)  # + np.isfinite's bool mask
     batch = 6 * batch_size * sum(sizes) * dtype.itemsize  # a, z, deltas, batch-norm temporaries
-    samples = len(x) if hasattr(x, "__len__") else "the"
+    samples = len(x) if isinstance(x, (np.ndarray, list, tuple)) else "the"  # sparse: len() raises
     require(4 * net + data + batch, f"nn_train of a {list(sizes)} network on {samples} samples")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import copy as _copy
 import difflib
+import weakref
 from collections.abc import Iterator, MutableMapping
 from typing import Any, Sequence
 
@@ -151,6 +152,11 @@ class Buffers:
     def groups(self) -> tuple[str, ...]:
         return tuple(PARAM_GROUPS[g] for g in sorted(set(self.layout[:, 1].tolist())))
 
+    def aliases(self, a: np.ndarray) -> bool:
+        """Whether ``a`` may be a view into one of these buffers (bounds check: cheap, conservative)."""
+        return any(b is not None and np.may_share_memory(a, b) for b in (self.params, self.grads, self.state,
+                                                                           self.stats))
+
 
 def signature(sizes: Sequence[int], bn: bool, per_unit: bool, slots: Sequence[str], dtype: Any) -> tuple:
     """What a layout depends on: layer sizes, batch norm and its mode, state slots, dtype."""
@@ -163,23 +169,27 @@ class LayerList(list):
 
     ``nn.W[k] = A`` copies ``A`` into the buffer after checking its shape (no
     silent reshape); in-place edits (``nn.W[k][0, 0] = 1``, ``nn.W[k] *= 2``)
-    work as usual; the number of layers cannot change.
+    work as usual; the number of layers cannot change.  When ``A`` is itself a
+    view into the network (``nn.W[0], nn.W[1] = nn.W[1], nn.W[0]``), the network
+    first moves to new buffers, so the arrays still to be assigned keep their
+    values (arrays taken from ``nn`` before such an assignment no longer write into it).
     """
 
-    __slots__ = ("_name",)
+    __slots__ = ("_name", "_owner")
 
-    def __init__(self, name: str, views: Sequence[np.ndarray]) -> None:
+    def __init__(self, name: str, views: Sequence[np.ndarray], owner: "Network | None" = None) -> None:
         super().__init__(views)
         self._name = name
+        self._owner = None if owner is None else weakref.ref(owner)
 
     def __setitem__(self, k: Any, value: Any) -> None:
         if isinstance(k, slice):
-            targets = list.__getitem__(self, k)
+            n = len(list.__getitem__(self, k))
             values = list(value) if not isinstance(value, np.ndarray) else [value]
-            if len(values) != len(targets):
-                raise ValueError(f"nn.{self._name}[{k.start}:{k.stop}] has {len(targets)} layers; "
-                                 f"got {len(values)} arrays")
-            for t, v in zip(targets, values):
+            if len(values) != n:
+                raise ValueError(f"nn.{self._name}[{k.start}:{k.stop}] has {n} layers; got {len(values)} arrays")
+            self._detach_from(values)
+            for t, v in zip(list.__getitem__(self, k), values):
                 assign_into(t, v, f"nn.{self._name}[...]")
             return
         try:
@@ -189,7 +199,18 @@ class LayerList(list):
         except IndexError:
             raise IndexError(f"nn.{self._name}[{k}]: the network has {len(self)} layers "
                              f"(MATLAB nn.{self._name}{{k}} is nn.{self._name}[k-1])") from None
+        if value is not target and self._detach_from([value]):
+            target = list.__getitem__(self, k)
         assign_into(target, value, f"nn.{self._name}[{k}]")
+
+    def _detach_from(self, values: list) -> bool:
+        """Move the owning network to new buffers when a value to assign is a view into its buffers, so
+        that writing one layer cannot change a value still to be written (a swap); True if it moved."""
+        nn = None if self._owner is None else self._owner()
+        if nn is None or not any(isinstance(v, np.ndarray) and nn._buf.aliases(v) for v in values):
+            return False
+        nn._detach_buffers()
+        return True
 
     def _fixed(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(f"nn.{self._name} has one entry per layer; its length cannot change "
@@ -229,7 +250,7 @@ class Network(MutableMapping):
     """The course's ``nn`` struct as a Python value (see the module docstring)."""
 
     __slots__ = ("_fields", "_buf", "_views", "_rng_state", "_dropout_seed", "_dropout_step", "_given",
-                 "_scratch", "_hist", "_memo")
+                 "_scratch", "_hist", "_memo", "__weakref__")
 
     # ---- construction (internal: networks come from nn_create / nn_load) ----
     @classmethod
@@ -309,21 +330,33 @@ class Network(MutableMapping):
         lst = self._views.get(name)
         if lst is not None:
             return lst
+        views = self._layer_views(name)
+        if views is None:
+            return None
+        lst = self._views[name] = LayerList(name, views, self)
+        return lst
+
+    def _layer_views(self, name: str) -> list[np.ndarray] | None:
+        """Per-layer views of the buffer-backed field ``name``, None if it is not one."""
         spec = self._view_fields().get(name)
         if spec is None:
             return None
         kind, idx = spec
         b = self._buf
         if kind == "params":
-            views = b.views(b.params, idx)
-        elif kind == "grads":
-            views = b.views(b.grads, idx)
-        elif kind == "state":
-            views = b.views(b.state[idx[0]], idx[1])
-        else:
-            views = b.stat_views(idx, self.sizes)
-        lst = self._views[name] = LayerList(name, views)
-        return lst
+            return b.views(b.params, idx)
+        if kind == "grads":
+            return b.views(b.grads, idx)
+        if kind == "state":
+            return b.views(b.state[idx[0]], idx[1])
+        return b.stat_views(idx, self.sizes)
+
+    def _detach_buffers(self) -> None:
+        """Same values in new buffers; the layer lists handed out so far are re-pointed at them (arrays
+        taken from them before keep the old memory: see :class:`LayerList`)."""
+        self._buf = self._buf.copy()
+        for name, lst in self._views.items():
+            list.__setitem__(lst, slice(None), self._layer_views(name))
 
     def __getitem__(self, key: str) -> Any:
         try:

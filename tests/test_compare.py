@@ -93,3 +93,9 @@ def test_bad_arguments_are_named(data):
         sweep(BASE, GRID, (data.train_x, data.train_y), epochs=1)
     with pytest.raises(ValueError, match="same"):
         sweep(BASE, [{"a": 1}, {"a": 1}], data, epochs=1)
+
+
+def test_fractional_hidden_size_fails_its_run_instead_of_being_truncated(data):
+    res = sweep(BASE, [{"hidden": [2.5]}, {"hidden": [2.0]}], data, seeds=[0], epochs=1, plots=False, progress=False)
+    assert res.results["status"].tolist() == ["failed", "ok"]
+    assert "2.5" in res.results["error"].iloc[0]

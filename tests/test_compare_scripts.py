@@ -24,6 +24,9 @@ def test_parse_config():
         compare_cli.parse_config("lerning rate=0.1")
     with pytest.raises(argparse.ArgumentTypeError, match="NAME=VALUE"):
         compare_cli.parse_config("adam")
+    for bad in ("hidden=2.5", "hidden=8 x", "hidden=0", "hidden=", "batch_size=2.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="positive integer"):
+            compare_cli.parse_config(bad)
 
 
 def test_compare_chess_writes_tables_and_resumes(tmp_path, capsys):

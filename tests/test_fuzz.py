@@ -1,6 +1,9 @@
 """Property-based fuzzing of the network value (hypothesis): random sequences of field edits, layer
 assignments, copies, pickles, MATLAB-style aliasing and calls run in a subprocess (tests/fuzz_worker.py),
 which must never die from a signal; every operation must work correctly or raise ValueError/TypeError.
+Hostile files (network and MNIST ``.npz`` with rewritten member headers, dtypes, metadata, extra members,
+truncation and bit flips; IDX headers) are loaded in a memory-capped subprocess (tests/fuzz_files_worker.py):
+each loads correctly or raises ValueError/TypeError naming the file.
 
 CI runs a bounded number of batches; ``NNTOOLBOX_FUZZ_BATCHES=500 pytest tests/test_fuzz.py`` is a long
 local run (each batch is PROGRAMS programs in one process).
@@ -65,9 +68,9 @@ op = st.one_of(
 program = st.tuples(create, st.lists(op, min_size=1, max_size=12)).map(lambda t: [t[0], *t[1]])
 
 
-def run_programs(programs: list) -> list[dict]:
-    done = subprocess.run([sys.executable, str(WORKER)], input=json.dumps(programs), capture_output=True,
-                          text=True, timeout=300, cwd=WORKER.parent)
+def run_programs(programs: list, worker: Path = WORKER) -> list[dict]:
+    done = subprocess.run([sys.executable, str(worker)], input=json.dumps(programs), capture_output=True,
+                          text=True, timeout=300, cwd=worker.parent)
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0:
         dying = programs[len(results)] if len(results) < len(programs) else None
@@ -85,3 +88,58 @@ def run_programs(programs: list) -> list[dict]:
 def test_random_programs_never_crash_or_go_wrong(programs):
     bad = [(r, programs[r["i"]]) for r in run_programs(programs) if not r["ok"]]
     assert not bad, "\n\n".join(f"program {p}\nfailed at {r['op']}:\n{r['error']}" for r, p in bad[:3])
+
+
+# ------------------------------------------------------------ hostile files (issue 21: a file is data)
+FILES_WORKER = Path(__file__).with_name("fuzz_files_worker.py")
+FILE_CASES = 40  # per batch: one worker process each
+HUGE = [0, 1, 2, 3, 5, 28, 784, 2 ** 16, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 6 * 10 ** 10, 2 ** 62, 2 ** 63]
+DESCRS = ["<f8", "<f4", ">f8", "<f2", "<i8", "|u1", "|b1", "<c16", "<c8", "|O", "<U5", "|S3", "<M8[s]", "|V8",
+          "[('a', '<f8')]", "<f16", "bogus"]
+MEMBER_NAMES = ["junk", "W__0", "W__1", "W__7", "b__0", "vW__0", "E__0", "cost", "size", "__meta__", "input_mean",
+                "W__99999", "W__-1", "x_train", "y_train", "x_test"]
+META_KEYS = ["nntoolbox_format", "active_function", "learning_rate", "AdamTime", "vecNum", "dropout_seed",
+             "dropout_step", "encoder", "batch_normalization", "dtype", "optimization_method", "keep_probability",
+             "unknown_field", "textbook"]
+META_VALUES = st.one_of(
+    st.sampled_from([99, 0, 1, 2, -1, 1e308, 0.5, None, True, [], {}, [1, 2], "Adam", "float16", "x" * 5000]),
+    st.integers(-(2 ** 70), 2 ** 70), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30))
+shape = st.lists(st.one_of(st.sampled_from(HUGE), st.integers(-3, 2 ** 40)), max_size=4)
+member_op = st.one_of(
+    st.tuples(st.just("shape"), st.integers(0, 40), shape),
+    st.tuples(st.just("dtype"), st.integers(0, 40), st.sampled_from(DESCRS)),
+    st.tuples(st.just("header"), st.integers(0, 40), st.one_of(
+        st.text(max_size=80), st.sampled_from(["{'descr': '<f8', 'fortran_order': False, 'shape': (2**40,)}",
+                                               "{'descr': '<f8'}", "__import__('os')", "{" * 300]))),
+    st.tuples(st.just("extra"), st.sampled_from(MEMBER_NAMES), shape, st.sampled_from(DESCRS),
+              st.sampled_from([0, 8, 100, 2 ** 20])),
+    st.tuples(st.just("drop"), st.integers(0, 40)),
+    st.tuples(st.just("meta"), st.sampled_from(META_KEYS), META_VALUES),
+).map(list)
+byte_op = st.one_of(
+    st.tuples(st.just("truncate"), st.floats(0, 1)),
+    st.tuples(st.just("flip"), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 7)), min_size=1, max_size=4)),
+).map(list)
+ops = st.lists(st.one_of(member_op, member_op, byte_op), max_size=4)
+network_case = st.fixed_dictionaries({
+    "kind": st.just("network"), "sizes": st.sampled_from([[4, 5, 3], [3, 2], [2, 6, 4, 2]]),
+    "opt": st.sampled_from(["normal", "Momentum", "Adam"]), "bn": st.sampled_from([0, 1]),
+    "compress": st.booleans(), "ops": ops})
+mnist_case = st.fixed_dictionaries({
+    "kind": st.just("mnist"), "n": st.integers(1, 4), "test": st.booleans(), "compress": st.booleans(), "ops": ops})
+idx_case = st.fixed_dictionaries({
+    "kind": st.just("idx"), "zero": st.sampled_from([0, 0, 0, 1, 0xFFFF]),
+    "type": st.sampled_from([8, 8, 9, 11, 12, 13, 14, 0, 15, 255]),
+    "dims": st.lists(st.one_of(st.sampled_from(HUGE[:11]), st.integers(0, 2 ** 32 - 1)), max_size=5),
+    "extra": st.one_of(st.none(), st.sampled_from([0, 0, 0, -1, 1, 7])), "bytes": st.integers(0, 5000),
+    "gz": st.booleans(), "ops": st.lists(byte_op, max_size=2)})
+file_case = st.one_of(network_case, network_case, mnist_case, idx_case)
+
+
+@settings(max_examples=BATCHES, deadline=None, database=None, derandomize="NNTOOLBOX_FUZZ_BATCHES" not in os.environ,
+          phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(file_case, min_size=FILE_CASES, max_size=FILE_CASES))
+def test_hostile_files_load_correctly_or_are_refused_naming_the_file(cases):
+    bad = [(r, cases[r["i"]]) for r in run_programs(cases, FILES_WORKER) if not r["ok"]]
+    assert not bad, "\n\n".join(f"case {c}\nfailed:\n{r['error']}" for r, c in bad[:3])

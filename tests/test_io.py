@@ -258,3 +258,112 @@ def test_save_removes_temp_files_of_killed_saves(tmp_path):
     other.write_bytes(b"")
     nn_save(nn, tmp_path / "net.npz")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["net.npz", live.name, other.name])
+
+
+# ------------------------------------------------------------ issue 21 item 12: a file is data, not instructions
+def _npz_members(tmp_path, nn=None) -> dict:
+    path = nn_save(nn or nn_create([4, 5, 3], seed=0), tmp_path / "net.npz")
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _write_members(path, members: dict, compress: bool = True) -> None:
+    (np.savez_compressed if compress else np.savez)(path, **members)
+
+
+def _npy_header(shape, dtype="<f8") -> bytes:
+    import io
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return f.getvalue()
+
+
+def test_npz_member_declaring_a_huge_shape_is_refused_before_allocating(tmp_path):
+    import zipfile
+    members = _npz_members(tmp_path)
+    path = tmp_path / "huge.npz"
+    _write_members(path, {k: v for k, v in members.items() if k != "W__0"})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("W__0.npy", _npy_header((7, 6 * 10 ** 10)) + b"\0" * 64)
+    with pytest.raises(ValueError, match=r"huge\.npz.*W__0"):
+        nn_load(path)
+
+
+def test_npz_unknown_members_are_not_decompressed(tmp_path):
+    import zipfile
+    members = _npz_members(tmp_path)
+    path = tmp_path / "bomb.npz"
+    _write_members(path, members)
+    # a member declaring 4 GiB that is never read: its (fake) data is not a valid deflate stream either
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("junk.npy", _npy_header((2 ** 29,)) + b"\0" * (2 ** 20))
+    nn = nn_load(path)
+    np.testing.assert_array_equal(nn.W[0], nn_create([4, 5, 3], seed=0).W[0])
+
+
+def test_complex_weights_are_refused(tmp_path):
+    members = _npz_members(tmp_path)
+    members["W__0"] = members["W__0"] + 1j
+    _write_members(tmp_path / "c.npz", members)
+    with pytest.raises(ValueError, match=r"c\.npz.*W__0.*complex"):
+        nn_load(tmp_path / "c.npz")
+    s = to_matlab_struct(nn_create([4, 5, 3], seed=0))
+    s["W"][0, 0] = s["W"][0, 0] + 1j
+    scipy.io.savemat(tmp_path / "c.mat", {"nn": s})
+    with pytest.raises(ValueError, match=r"c\.mat.*W.*complex"):
+        nn_load(tmp_path / "c.mat")
+
+
+def test_unknown_format_version_is_refused(tmp_path):
+    import json
+    members = _npz_members(tmp_path)
+    meta = json.loads(str(members["__meta__"]))
+    meta["nntoolbox_format"] = 99
+    members["__meta__"] = json.dumps(meta)
+    _write_members(tmp_path / "v99.npz", members)
+    with pytest.raises(ValueError, match=r"v99\.npz.*format 99"):
+        nn_load(tmp_path / "v99.npz")
+
+
+def test_bit_flips_give_a_value_error_naming_the_file(tmp_path):
+    path = nn_save(nn_create([4, 5, 3], seed=0), tmp_path / "net.npz")
+    data = path.read_bytes()
+    flips = np.random.default_rng(1)
+    for trial in range(300):
+        bad = bytearray(data)
+        for pos in flips.integers(len(data), size=flips.integers(1, 4)):
+            bad[pos] ^= 1 << int(flips.integers(8))
+        target = tmp_path / f"flip{trial}.npz"
+        target.write_bytes(bytes(bad))
+        try:
+            nn_load(target)
+        except ValueError as e:
+            assert f"flip{trial}.npz" in str(e)
+        target.unlink()
+
+
+def test_zip_method_the_reader_cannot_decompress_is_a_value_error(tmp_path):
+    path = nn_save(nn_create([4, 5, 3], seed=0), tmp_path / "net.npz")
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02")  # the first member's central directory entry: its compression method
+    data[central + 10] = 99  # unsupported (zipfile raised NotImplementedError)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="net.npz"):
+        nn_load(path)
+
+
+def test_error_messages_quote_little_of_the_bad_input(tmp_path):
+    import json
+    members = _npz_members(tmp_path)
+    meta = json.loads(str(members["__meta__"]))
+    meta["active_function"] = "x" * 100_000
+    members["__meta__"] = json.dumps(meta)
+    _write_members(tmp_path / "long.npz", members)
+    with pytest.raises(ValueError, match="long.npz") as e:
+        nn_load(tmp_path / "long.npz")
+    assert len(str(e.value)) < 1000
+    members = _npz_members(tmp_path)
+    _write_members(tmp_path / "many.npz", {"__meta__": "[" * 100_000, **{f"m{i}": np.zeros(1) for i in range(300)}})
+    with pytest.raises(ValueError, match="many.npz") as e:
+        nn_load(tmp_path / "many.npz")
+    assert len(str(e.value)) < 1000

@@ -115,7 +115,7 @@ def test_ensure_krk_file_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("damage", ["truncated", "edited"])
-def test_short_or_damaged_generated_file_is_regenerated(tmp_path: Path, generated_file: Path, damage: str) -> None:
+def test_differing_file_is_refused_and_left_alone(tmp_path: Path, generated_file: Path, damage: str) -> None:
     path = tmp_path / "krkopt.data"
     lines = generated_file.read_bytes().splitlines(keepends=True)
     if damage == "truncated":  # cut at a line boundary: every line still parses
@@ -125,10 +125,11 @@ def test_short_or_damaged_generated_file_is_regenerated(tmp_path: Path, generate
         lines[5] = lines[5].replace(b"draw", b"zero")
         path.write_bytes(b"".join(lines))
         problem = "checksum"
-    with pytest.warns(RuntimeWarning, match=f"not the complete generated KRK file.*{problem}.*regenerating"):
-        assert krk.ensure_krk_file(path) == path
-    assert path.read_bytes() == generated_file.read_bytes()
-    assert krk.krk_file_problem(path) is None
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=f"krkopt.data is not the KRK data set.*{problem}.*left it alone"):
+        krk.ensure_krk_file(path)
+    assert path.read_bytes() == before
+    assert problem in krk.krk_file_problem(path)
 
 
 def test_readonly_data_dir_names_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,3 +234,24 @@ def test_load_missing_and_empty(tmp_path: Path) -> None:
         krk.load_krk(tmp_path)  # a directory
     with pytest.raises(ValueError, match="task"):
         krk.load_krk(empty, task="regression")
+
+
+# --------------------------------------------------------------------------- issue 21 item 12
+
+
+def test_malformed_huge_line_is_quoted_briefly(tmp_path: Path) -> None:
+    p = tmp_path / "huge.data"
+    p.write_bytes(UCI_SAMPLE.encode() + b"a,1,b,3,c,2," + b"x" * 20_000_000 + b"\n")
+    with pytest.raises(ValueError, match="line 5") as exc:
+        krk.load_krk(p)
+    assert len(str(exc.value)) < 500
+
+
+def test_course_crlf_copy_is_used_not_overwritten(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  generated_file: Path) -> None:
+    monkeypatch.setenv("NNTOOLBOX_DATA", str(tmp_path))
+    course = b"\xef\xbb\xbf" + generated_file.read_bytes().replace(b"\n", b"\r\n").upper() + b"\r\n??\r\n"
+    (tmp_path / "krkopt.data").write_bytes(course)
+    assert krk.ensure_krk_file() == tmp_path / "krkopt.data"
+    assert (tmp_path / "krkopt.data").read_bytes() == course
+    assert krk.load_krk().X.shape == (28056, 6)

@@ -44,10 +44,12 @@ def test_environment_override(monkeypatch, setting, refused):
         nn_create([40, 30, 2])
 
 
-def test_bad_override_names_the_variable(monkeypatch):
+@pytest.mark.parametrize("setting", ["lots", "0", "0G", "0.0001", "no", "false", "-1", "1.5.2G"])
+def test_bad_override_names_the_variable(monkeypatch, setting):
+    """Only the documented values: 'off' or a size; '0' used to switch the check off silently."""
     monkeypatch.setattr(memory, "SMALL", 0)
-    monkeypatch.setenv(memory.ENV_VAR, "lots")
-    with pytest.raises(ValueError, match="NNTOOLBOX_MEMORY='lots'"):
+    monkeypatch.setenv(memory.ENV_VAR, setting)
+    with pytest.raises(ValueError, match=f"NNTOOLBOX_MEMORY='{setting}'.*'off'"):
         nn_create([4, 3, 2])
 
 

@@ -264,3 +264,60 @@ def test_real_t10k():
     assert data.test_y.shape == (10000, 10)
     assert set(np.unique(data.test_labels)) == set(range(10))
     assert 0.0 == data.test_x.min() and data.test_x.max() == 1.0
+
+
+# ------------------------------------------------------------ issue 21 item 12: a file is data, not instructions
+def test_gz_declaring_gigabytes_is_refused_before_allocating(tmp_path):
+    header = struct.pack(">I", IMAGE_MAGIC) + struct.pack(">3I", 3_000_000, 28, 28)  # 2.4 GB of pixels
+    path = tmp_path / "train-images-idx3-ubyte.gz"
+    path.write_bytes(gzip.compress(header + bytes(2 * 2 ** 20)))  # 2 MiB of zeros: a tiny .gz
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz.*declares"):
+        read_idx(path, IMAGE_MAGIC)
+
+
+def test_idx_dimensions_whose_product_overflows_name_the_file(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_bytes(struct.pack(">I", IMAGE_MAGIC) + struct.pack(">3I", 2 ** 31, 2 ** 31, 2 ** 31) + bytes(100))
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.*declares"):
+        read_idx(path, IMAGE_MAGIC)
+    path.write_bytes(struct.pack(">I", IMAGE_MAGIC) + struct.pack(">3I", 0, 2 ** 32 - 1, 2 ** 32 - 1))  # 0 bytes
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.*overflows"):
+        read_idx(path, IMAGE_MAGIC)
+
+
+def test_huge_png_is_a_value_error(tmp_path):
+    from PIL import Image
+    d = tmp_path / "train" / "3"
+    d.mkdir(parents=True)
+    Image.new("1", (20000, 20000)).save(d / "big.png")  # 1-bit: a small file declaring 400 M pixels
+    with pytest.raises(ValueError, match=r"big\.png"):
+        load_mnist_folder(tmp_path)
+
+
+@pytest.mark.parametrize("mode, suffix", [("I;16", "png"), ("I", "tif")])
+def test_16_bit_pngs_are_scaled_not_clipped(tmp_path, mode, suffix):
+    from PIL import Image
+    d = tmp_path / "train" / "3"
+    d.mkdir(parents=True)
+    img = (np.arange(28 * 28).reshape(28, 28) * 83 % 65536).astype(np.uint16)
+    Image.fromarray(img.astype(np.int32) if mode == "I" else img).save(d / f"a.{suffix}")
+    x = load_mnist_folder(tmp_path).train_x
+    np.testing.assert_allclose(x.ravel(), np.round(img.ravel() / 257) / 255)
+
+
+def test_nan_pixel_in_npz_is_refused_naming_the_file(tmp_path, digits):
+    x = digits["train"][0].astype(np.float64) / 255
+    x[0, 3, 3] = np.nan
+    np.savez(tmp_path / "mnist.npz", x_train=x, y_train=digits["train"][1])
+    with pytest.raises(ValueError, match=r"mnist\.npz.*NaN"):
+        load_mnist_npz(tmp_path / "mnist.npz")
+
+
+def test_npz_reads_only_the_mnist_arrays(tmp_path, digits):
+    import zipfile
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=digits["train"][0], y_train=digits["train"][1])
+    with zipfile.ZipFile(path, "a") as z:  # an unread member declaring 4 GiB (its data is not even there)
+        z.writestr("junk.npy", b"\x93NUMPY\x01\x00v\x00{'descr': '<f8', 'fortran_order': False, 'shape': (536870912,), }"
+                   .ljust(128, b" ")[:127] + b"\n")
+    check(load_mnist_npz(path), digits, splits=("train",))

@@ -413,3 +413,35 @@ def test_training_refuses_to_start_from_non_finite_parameters():
     assert not np.all(np.isfinite(nn._buf.params))
     with pytest.raises(ValueError, match=r"nn.W\[0\] contains NaN or inf: training cannot start"):
         nn_train(nn, OPTION, X, Y)
+
+
+# ----------------------------------------------------------------------------- issue 21: aliasing assignments
+@pytest.mark.parametrize("how", ["slice", "tuple", "cell", "grads"])
+def test_swapping_layers_through_their_own_views_swaps(how):
+    nn = nn_create([4, 4, 4], "batch normalization", 1, seed=0)
+    w0, w1 = nn.W[0].copy(), nn.W[1].copy()
+    held = nn.W  # a LayerList taken before the swap keeps working
+    if how == "slice":
+        nn.W[0:2] = [nn.W[1], nn.W[0]]
+    elif how == "tuple":
+        nn.W[0], nn.W[1] = nn.W[1], nn.W[0]
+    elif how == "cell":
+        nn.W = [nn.W[1], nn.W[0]]
+    else:  # another buffer: gradients
+        nn.W_grad[0][...], nn.W_grad[1][...] = 1.0, 2.0
+        nn.W_grad[0], nn.W_grad[1] = nn.W_grad[1], nn.W_grad[0]
+        assert np.all(nn.W_grad[0] == 2) and np.all(nn.W_grad[1] == 1)
+        return
+    np.testing.assert_array_equal(nn.W[0], w1)
+    np.testing.assert_array_equal(nn.W[1], w0)
+    held[0][0, 0] = 7.0
+    assert nn.W[0][0, 0] == 7.0 and nn._buf.params[0] == 7.0
+    assert nn_predict(nn, X).shape == (M, 4)
+
+
+def test_sparse_training_data_gets_the_same_clear_message():
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    with pytest.raises(TypeError, match="train_x is a scipy sparse matrix.*toarray"):
+        nn_train(nn_create([4, 5, 3]), OPTION, scipy_sparse.csr_matrix(X), Y)
+    with pytest.raises(TypeError, match="train_y is a scipy sparse matrix.*toarray"):
+        nn_train(nn_create([4, 5, 3]), OPTION, X, scipy_sparse.csr_matrix(Y))

@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from ..io import atomic_write
-from ..userwarn import warn
 from ..kernels import interrupt_safe, njit
+from ..safeio import quote
 
 __all__ = [
     "FILES",
@@ -82,7 +82,7 @@ COLUMNS: tuple[str, ...] = (
 
 KRK_FILENAME = "krkopt.data"
 DATA_ENV_VAR = "NNTOOLBOX_DATA"
-#: Rows and SHA-256 of the generated file (identical to the UCI file): a short or damaged copy is regenerated.
+#: Rows and SHA-256 of the generated file (identical to the UCI file): another file found there is left alone.
 KRK_ROWS = 28056
 KRK_SHA256 = "497b61d20d3d9e2ce310f9f4d2ca92dbdb0691d9e449d983ec6f7baf387dc7a9"
 
@@ -346,12 +346,14 @@ def write_krk(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def krk_file_problem(path: str | Path) -> str | None:
-    """Why ``path`` is not the generated ``krkopt.data`` (row count, then checksum); None when it is."""
-    data = Path(path).read_bytes()
-    rows = data.count(b"\n")
-    if rows != KRK_ROWS:
-        return f"{rows} rows instead of {KRK_ROWS}"
-    if hashlib.sha256(data).hexdigest() != KRK_SHA256:
+    """Why ``path`` does not hold the generated ``krkopt.data`` as :func:`load_krk` reads it (row count,
+    then checksum of its data lines); None when it does: the course's copy (CRLF line ends, a BOM, junk
+    lines, spaces around fields, capitals) passes."""
+    lines = Path(path).read_bytes().decode("utf-8-sig", errors="replace").splitlines()
+    rows = [",".join(f.strip() for f in s.split(",")).lower() for s in lines if not _is_junk(s)]
+    if len(rows) != KRK_ROWS:
+        return f"{len(rows)} rows instead of {KRK_ROWS}"
+    if hashlib.sha256("".join(r + "\n" for r in rows).encode()).hexdigest() != KRK_SHA256:
         return "its checksum differs from the generated file's"
     return None
 
@@ -369,17 +371,20 @@ def ensure_krk_file(path: str | Path | None = None) -> Path:
 
     ``path`` defaults to :func:`default_krk_path` (``<repo>/data/krkopt.data``
     or ``$NNTOOLBOX_DATA/krkopt.data``).  An existing file is reused when it
-    is the generated one (:data:`KRK_ROWS` rows, :data:`KRK_SHA256`); a short
-    or damaged one is regenerated with a warning, written atomically.  A
-    directory that cannot be written raises an ``OSError`` naming
-    ``NNTOOLBOX_DATA``.
+    holds the generated data as :func:`load_krk` reads it (:data:`KRK_ROWS` rows,
+    :data:`KRK_SHA256`; the course's CRLF copy does); any other existing file is
+    the user's: it is left alone and ``ValueError`` says why (nothing is
+    overwritten).  A new file is written atomically; a directory that cannot be
+    written raises an ``OSError`` naming ``NNTOOLBOX_DATA``.
     """
     path = Path(path) if path is not None else default_krk_path()
-    if path.is_file():
-        problem = krk_file_problem(path)
+    if path.exists():
+        problem = krk_file_problem(path) if path.is_file() else "not a file"
         if problem is None:
             return path
-        warn(f"{path} is not the complete generated KRK file ({problem}); regenerating it", RuntimeWarning)
+        raise ValueError(f"{path} is not the KRK data set ({problem}); nntoolbox left it alone: move it away to "
+                         f"have the data generated there, pass the data file's path, or set {DATA_ENV_VAR} to "
+                         "another folder")
     try:
         generate_krk(path)
     except OSError as e:
@@ -450,7 +455,7 @@ def _read_krk_frame(path: Path) -> pd.DataFrame:
         bad = np.flatnonzero(np.asarray(mask))
         if bad.size:
             j = bad[0]
-            raise ValueError(f"{path}, line {lineno[j]}: {what}: {text[j]!r}")
+            raise ValueError(f"{path}, line {lineno[j]}: {what}: {quote(text[j])}")
 
     nfields = text.str.count(",").to_numpy() + 1
     fail(nfields != 7, "expected 7 comma-separated fields")

@@ -24,15 +24,17 @@ Supported layouts (``load_mnist`` detects which one ``path`` is):
 from __future__ import annotations
 
 import gzip
+import math
 import re
 import zlib
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
 from ..labels import one_hot
+from ..safeio import MAX_RATIO, NpzArchive, check_declared
 from ..userwarn import warn
 
 __all__ = [
@@ -122,6 +124,9 @@ def _to_x(images: np.ndarray, source: Path | str) -> np.ndarray:
         raise ValueError(f"{source}: images have shape {a.shape}, expected (N, {N_PIXELS}) or (N, 28, 28)")
     if a.dtype.kind not in "uif":
         raise ValueError(f"{source}: images have non-numeric dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ValueError(f"{source}: images contain NaN or inf pixels (first at image "
+                         f"{int(np.argwhere(~np.isfinite(a))[0][0])})")
     # the dtype decides, not the values: one pixel at 1.0000001 must not rescale a whole [0, 1] set
     x = a / 255.0 if a.dtype.kind in "ui" else a.astype(np.float64)
     if a.dtype.kind == "f" and not np.isfinite(x).all():  # refused here, naming the file, not in nn_train
@@ -170,16 +175,13 @@ def _split_pair(x, y, source: str) -> tuple[np.ndarray, np.ndarray]:
     return xs, _labels_from_y(y, xs.shape[0], source)
 
 
-def _read_bytes(path: Path) -> bytes:
-    """File contents, gunzipped when the file starts with the gzip magic (whatever its name)."""
+def _open_idx(path: Path) -> tuple[IO[bytes], int]:
+    """The file as a stream (gunzipped when it starts with the gzip magic, whatever its name) and the
+    most bytes that stream can hold (deflate expands at most ~1032:1)."""
+    size = path.stat().st_size
     with open(path, "rb") as f:
-        data = f.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from e
-    return data
+        gz = f.read(2) == b"\x1f\x8b"
+    return (gzip.open(path, "rb"), MAX_RATIO * size + 4096) if gz else (open(path, "rb"), size)
 
 
 # --------------------------------------------------------------------- IDX
@@ -193,29 +195,39 @@ def read_idx(path: str | Path, expect_magic: int | None = None) -> np.ndarray:
         file's magic number must equal it.
 
     Raises ValueError, naming the file, on a bad magic number, an unknown type
-    code, or a data size that disagrees with the header (truncated / padded file).
+    code, a declared size the file cannot hold or memory cannot fit (checked before
+    reading the data), or a data size that disagrees with the header (truncated / padded file).
     """
     path = Path(path)
-    data = _read_bytes(path)
-    if len(data) < 4:
-        raise ValueError(f"{path}: too short to be an IDX file ({len(data)} bytes)")
-    magic = int.from_bytes(data[:4], "big")
-    if expect_magic is not None and magic != expect_magic:
-        raise ValueError(f"{path}: bad magic number {magic} (0x{magic:08x}), expected {expect_magic}")
-    zero, type_code, ndim = int.from_bytes(data[:2], "big"), data[2], data[3]
-    if zero != 0 or type_code not in _IDX_DTYPES or ndim == 0:
-        raise ValueError(f"{path}: not an IDX file (magic number {magic}, 0x{magic:08x})")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{path}: truncated IDX header")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    dtype = _IDX_DTYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    got = len(data) - header
-    if got != expected:
-        what = "truncated" if got < expected else "has trailing bytes"
-        raise ValueError(f"{path}: {what}: header says shape {shape} ({expected} data bytes), found {got}")
-    arr = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize, offset=header)
+    stream, most = _open_idx(path)
+    try:
+        with stream:
+            head = stream.read(4)
+            if len(head) < 4:
+                raise ValueError(f"{path}: too short to be an IDX file ({len(head)} bytes)")
+            magic = int.from_bytes(head, "big")
+            if expect_magic is not None and magic != expect_magic:
+                raise ValueError(f"{path}: bad magic number {magic} (0x{magic:08x}), expected {expect_magic}")
+            zero, type_code, ndim = int.from_bytes(head[:2], "big"), head[2], head[3]
+            if zero != 0 or type_code not in _IDX_DTYPES or ndim == 0:
+                raise ValueError(f"{path}: not an IDX file (magic number {magic}, 0x{magic:08x})")
+            dims = stream.read(4 * ndim)
+            if len(dims) < 4 * ndim:
+                raise ValueError(f"{path}: truncated IDX header")
+            shape = tuple(int.from_bytes(dims[4 * i: 4 + 4 * i], "big") for i in range(ndim))
+            dtype = _IDX_DTYPES[type_code]
+            expected = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
+            if math.prod(max(d, 1) for d in shape) * dtype.itemsize >= 2 ** 63:  # numpy cannot even shape it
+                raise ValueError(f"{path}: the IDX header declares dimensions {shape} whose product overflows")
+            check_declared(expected, most, path, f"the IDX header (shape {shape})")
+            data = stream.read(expected + 1)  # one byte more tells trailing bytes
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from e
+    if len(data) != expected:
+        found = f"found {len(data)}" if len(data) < expected else "found more"
+        what = "truncated" if len(data) < expected else "has trailing bytes"
+        raise ValueError(f"{path}: {what}: header says shape {shape} ({expected} data bytes), {found}")
+    arr = np.frombuffer(data, dtype=dtype, count=expected // dtype.itemsize)
     return arr.reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -295,32 +307,23 @@ def load_mnist_mat(path: str | Path) -> MnistData:
 
 # ------------------------------------------------------------------- .npz
 def load_mnist_npz(path: str | Path) -> MnistData:
-    """Load Keras' ``mnist.npz`` (x_train (N,28,28) uint8, y_train (N,) ints, x_test, y_test)."""
+    """Load Keras' ``mnist.npz`` (x_train (N,28,28) uint8, y_train (N,) ints, x_test, y_test); only those
+    arrays are read, each after checking its declared size (:class:`nntoolbox.safeio.NpzArchive`)."""
     path = Path(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
-        raise ValueError(f"{path}: not a readable .npz file ({e})") from e
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: is a single .npy array, expected an .npz archive")
-    with npz:
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    with NpzArchive(path) as npz:
         splits: dict[str, tuple | None] = {}
         for split in ("train", "test"):
             kx, ky = f"x_{split}", f"y_{split}"
-            if kx not in npz.files and ky not in npz.files:
+            if kx not in npz.names and ky not in npz.names:
                 splits[split] = None
-            elif kx not in npz.files or ky not in npz.files:
+            elif kx not in npz.names or ky not in npz.names:
                 raise ValueError(f"{path}: has only one of {kx}/{ky}")
             else:
-                try:
-                    x, y = npz[kx], npz[ky]
-                except (ValueError, OSError, zipfile.BadZipFile, EOFError, zlib.error) as e:
-                    raise ValueError(f"{path}: corrupt array {kx}/{ky} ({e})") from e
-                splits[split] = _split_pair(x, y, f"{path} ({kx}/{ky})")
+                splits[split] = _split_pair(npz.read(kx), npz.read(ky), f"{path} ({kx}/{ky})")
         if splits["train"] is None and splits["test"] is None:
-            raise ValueError(f"{path}: no x_train/y_train or x_test/y_test arrays (found {npz.files})")
+            raise ValueError(f"{path}: no x_train/y_train or x_test/y_test arrays (found {sorted(npz.names)[:20]})")
     return MnistData.from_splits(splits["train"], splits["test"])
 
 
@@ -334,17 +337,31 @@ def _natural_key(p: Path) -> list:
 
 
 def _read_image_gray(path: Path) -> np.ndarray:
-    """One image as 28x28 uint8 gray; RGB(A)/palette images go through PIL's luma conversion."""
+    """One image as 28x28 uint8 gray; RGB(A)/palette images go through PIL's luma conversion, 16-bit
+    gray is scaled to 8 bits (MATLAB's ``im2uint8``: / 257; PIL's conversion would clip at 255).
+    The size is checked from the header, before decoding."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
-            gray = np.asarray(im.convert("L"))
-    except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.size != (SIDE, SIDE):
+                    raise ValueError(f"{path}: image is {im.size[0]}x{im.size[1]}, expected 28x28")
+                if im.mode.startswith("I"):  # 16-bit gray ('I;16', or 'I' as older Pillow reads it)
+                    return _gray16_to_8(np.asarray(im), path)
+                if im.mode == "F":
+                    raise ValueError(f"{path}: floating-point images are not supported; save 8-bit gray images")
+                return np.asarray(im.convert("L"))
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError,
+            Image.DecompressionBombWarning) as e:
         raise ValueError(f"{path}: not a readable image ({e})") from e
-    if gray.shape != (SIDE, SIDE):
-        raise ValueError(f"{path}: image is {gray.shape[1]}x{gray.shape[0]}, expected 28x28")
-    return gray
+
+
+def _gray16_to_8(a: np.ndarray, path: Path) -> np.ndarray:
+    if a.size and (a.min() < 0 or a.max() > 65535):
+        raise ValueError(f"{path}: pixel values span {a.min()}..{a.max()}; expected 16-bit gray (0..65535)")
+    return np.round(a.astype(np.float64) / 257).astype(np.uint8)
 
 
 def _digit_dirs(split_dir: Path) -> list[tuple[int, Path]]:

@@ -77,9 +77,9 @@ def parse_config(text: str) -> dict[str, Any]:
         key = "_".join(name.strip().lower().split())
         value = value.strip()
         if key == "hidden":
-            config[key] = [int(v) for v in re.split(r"[\sx]+", value) if v]
+            config[key] = [_positive_int(key, v) for v in re.split(r"[\sx]+", value)]
         elif key == "batch_size":
-            config[key] = int(value)
+            config[key] = _positive_int(key, value)
         else:
             try:
                 key = canonical_name(name)
@@ -100,6 +100,13 @@ def job_count(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be a number of processes >= 1, or -1 for one per core; got 0")
     return value
+
+
+def _positive_int(key: str, text: str) -> int:
+    """A layer or batch size: refused unless a positive integer (int('2.5') fails; 2.5 is never truncated)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{key} takes positive integers; got {text!r}")
+    return int(text)
 
 
 def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
