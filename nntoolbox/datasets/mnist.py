@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import math
 import re
+import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
