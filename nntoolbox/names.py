@@ -12,6 +12,7 @@ items 4, 8, 9).
 from __future__ import annotations
 
 import re
+from typing import Any, Mapping
 
 from .network import _BOOLS, _REQUIRED, _TRANSIENT, GRAD_NAMES, PARAM_GROUPS
 from .options import NAMES, OPTIONS
@@ -22,9 +23,15 @@ NAMELENGTHMAX = 31  # MATLAB's longest field name
 _OTHER_FIELDS = ("E", "S", "history", "best_epoch", "input_mean", "input_std", "dropout_seed", "dropout_step")
 
 
+# Optimizer state slot prefixes registered so far ('v' gives the fields vW, vb ...), added by register_optimizer
+SLOTS: set[str] = set()
+
+
 def network_fields() -> set[str]:
-    """Every field name a network has or may have, and every ``nn_create`` option, lower-cased."""
-    names = {*OPTIONS, *_REQUIRED, *_TRANSIENT, *_BOOLS, *PARAM_GROUPS, *GRAD_NAMES.values(), *_OTHER_FIELDS}
+    """Every field name a network has or may have (optimizer state ``vW`` ... included), and every
+    ``nn_create`` option, lower-cased."""
+    names = {*OPTIONS, *_REQUIRED, *_TRANSIENT, *_BOOLS, *PARAM_GROUPS, *GRAD_NAMES.values(), *_OTHER_FIELDS,
+             *(s + g for s in SLOTS for g in PARAM_GROUPS)}
     return {n.lower() for n in names}
 
 
@@ -52,16 +59,29 @@ def check_registered_name(where: str, name: object, suffix: str = "", builtin: b
     return name
 
 
-def check_hyper_name(where: str, key: object, slots: set[str], shared: set[str]) -> str:
+def check_registrations(fields: Mapping[str, Any], where: str) -> None:
+    """``ValueError`` naming the missing registration when the network described by ``fields`` uses an
+    optimizer or activation this process has not registered (e.g. a pickle loaded elsewhere)."""
+    for field, how in (("optimization_method", "register_optimizer"), ("active_function", "register_activation"),
+                       ("output_function", "register_activation")):
+        name = fields.get(field)
+        if isinstance(name, str) and name not in NAMES[field]:
+            raise ValueError(f"{where}: the network's {field.replace('_', ' ')} {name!r} is not registered in this "
+                             f"process; register it first ({how}({name!r}, ...), or import the module or "
+                             "--import file that does), then load the network")
+
+
+def check_hyper_name(where: str, key: object, slots: tuple[str, ...], shared: set[str]) -> str:
     """A hyper-parameter name: a lower-case identifier that is not a network field, an ``nn_create``
-    option (but the ``shared`` ones, e.g. ``momentum``) or a state slot prefix."""
+    option (but the ``shared`` ones, e.g. ``momentum``) or a state slot prefix (registered or the
+    optimizer's own ``slots``)."""
     if not isinstance(key, str) or not MATLAB_FIELD.match(key) or key != key.lower() or len(key) > NAMELENGTHMAX:
         raise ValueError(f"{where}: hyper-parameter names must be lower-case MATLAB field names such as "
                          f"'rho' (at most {NAMELENGTHMAX} characters); got {str(key)[:60]!r}")
     if key in OPTIONS and key not in shared:
         raise ValueError(f"{where}: hyper-parameter {key!r} would replace the nn_create option of that name; "
                          f"choose another name (shared ones: {sorted(shared)})")
-    if key not in shared and (key in network_fields() or key in slots):
+    if key not in shared and (key in network_fields() or key in SLOTS or key in slots):
         raise ValueError(f"{where}: hyper-parameter {key!r} is the name of a network field or optimizer state "
                          "slot (it would become nn." + key + "); choose another name")
     return key

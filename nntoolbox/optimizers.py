@@ -31,6 +31,7 @@ switches to the stepwise engine with a one-time warning.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -46,7 +47,7 @@ from numba import types
 from .activations import _bound  # importing activations also registers what nn_create checks against
 from .interrupts import sigint_deferred
 from .kernels import CACHE, FirstClass, optim
-from .names import check_hyper_name, check_registered_name
+from .names import SLOTS, check_hyper_name, check_registered_name
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
 
@@ -70,6 +71,7 @@ def _is_jit(fn: Any) -> bool:
     return isinstance(fn, numba.core.dispatcher.Dispatcher)
 
 
+@functools.cache  # one compilation per function and process, whatever the names it is registered under
 def _numpy_model(fn: Any) -> Any:
     """``fn`` as an njit function with ``error_model='numpy'`` (a division by zero gives inf, as in the
     kernels): the built-ins already are; a user's function is compiled again in each process."""
@@ -110,12 +112,20 @@ def _guarded_lookahead(p, state, hyper, out):
     return 0
 
 
-def _guarded(template: Callable, name: str, fn: Any, sig: types.Signature) -> Any:
-    """A ``cfunc`` calling ``fn`` through ``template``, cached on disk (keyed by ``fn``'s source stamp, so
-    an edited function is compiled again) when ``fn`` has a source file."""
+@functools.cache
+def _guarded(template: Callable, fn: Any, dtype: str) -> Any:
+    """A ``cfunc`` calling ``fn`` through ``template`` for ``dtype``, cached on disk (keyed by ``fn``'s
+    source stamp, so an edited function is compiled again) when ``fn`` has a source file."""
     stamp = _source_stamp(fn)
-    kernel = _bound(template, f"{name}_{stamp}", fn=_numpy_model(fn))
+    kernel = _bound(template, str(stamp), fn=_numpy_model(fn))
+    sig = (update_signature if template is _guarded_update else lookahead_signature)(dtype)
     return numba.cfunc(sig, cache=CACHE and stamp is not None, error_model="numpy")(kernel)
+
+
+@functools.cache
+def _bounds_checked(fn: Any) -> Any:
+    """``fn`` compiled with bounds checking, for the registration trial."""
+    return numba.njit(boundscheck=True, error_model="numpy")(fn.py_func)
 
 
 @dataclass(eq=False)
@@ -152,9 +162,8 @@ class Optimizer:
         key = np.dtype(dtype).name
         if key not in self._kernels:
             look = self.lookahead or optim.no_lookahead
-            self._kernels[key] = (
-                FirstClass(_guarded(_guarded_update, self.name, self.update, update_signature(dtype))),
-                FirstClass(_guarded(_guarded_lookahead, self.name, look, lookahead_signature(dtype))))
+            self._kernels[key] = (FirstClass(_guarded(_guarded_update, self.update, key)),
+                                  FirstClass(_guarded(_guarded_lookahead, look, key)))
         return self._kernels[key]
 
     def raise_failure(self, what: str, *args: Any) -> None:
@@ -189,9 +198,8 @@ def _check_function(name: str, what: str, fn: Any, args: tuple[str, ...]) -> Non
 
 def _hyper_options(name: str, hyper: Mapping[str, Any] | None, slots: tuple[str, ...]) -> dict[str, Option]:
     out: dict[str, Option] = {}
-    all_slots = {*slots, *(s for o in OPTIMIZERS.values() for s in o.slots)}
     for key, spec in (hyper or {}).items():
-        check_hyper_name(f"register_optimizer({name!r})", key, all_slots, _SHARED)
+        check_hyper_name(f"register_optimizer({name!r})", key, slots, _SHARED)
         if isinstance(spec, Option):
             opt = spec
         elif isinstance(spec, (int, float, np.number)) and not isinstance(spec, bool):
@@ -223,8 +231,7 @@ def _trial(entry: Optimizer) -> None:
     the fused kernel would write past its buffers or train on garbage)."""
     update, look = entry.update, entry.lookahead
     if entry.jit:  # a plain function indexes numpy arrays, which check bounds themselves
-        update, look = (None if f is None else numba.njit(boundscheck=True, error_model="numpy")(f.py_func)
-                        for f in (update, look))
+        update, look = (None if f is None else _bounds_checked(f) for f in (update, look))
     hyper = np.array([0.01, *(o.default for o in entry.hyper.values())] + ([0.0] if entry.extra else []))
     where = f"register_optimizer({entry.name!r})"
     for n in TRIAL_SIZES:
@@ -290,6 +297,7 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
         OPTIONS.setdefault(key, opt)
         _SHARED.add(key)
     OPTIMIZERS[name] = entry
+    SLOTS.update(entry.slots)
     METHOD_OPTIONS[name] = dict(entry.hyper)
     NAMES["optimization_method"].append(name)
     return entry

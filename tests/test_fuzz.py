@@ -85,3 +85,57 @@ def run_programs(programs: list) -> list[dict]:
 def test_random_programs_never_crash_or_go_wrong(programs):
     bad = [(r, programs[r["i"]]) for r in run_programs(programs) if not r["ok"]]
     assert not bad, "\n\n".join(f"program {p}\nfailed at {r['op']}:\n{r['error']}" for r, p in bad[:3])
+
+
+# ------------------------------------------------------------------------- registrations
+# A student's registered function is untrusted (issue 21): random names (case collisions, fields, odd
+# characters, lengths around MATLAB's 31), slots, hyper-parameter dicts, and updates/activations that raise
+# or index out of bounds.  Each must be refused with ValueError/TypeError at registration, or train the same
+# way in both engines (tests/fuzz_registry_worker.py); never a crash, never a silent no-op.
+# ``NNTOOLBOX_FUZZ_REGISTRATIONS=250`` is a long local run (REGISTRATIONS specs per batch, one process each).
+from fuzz_registry_worker import SCALARS, UPDATES  # noqa: E402 - the worker's templates
+
+REGISTRY_WORKER = Path(__file__).with_name("fuzz_registry_worker.py")
+REG_BATCHES = int(os.environ.get("NNTOOLBOX_FUZZ_REGISTRATIONS", "2"))
+REGISTRATIONS = 40
+NAME_POOL = ["adam", "ADAM", "Momentum", "rmsprop", "Relu", "SIGMOID", "softmax", "momentum", "learning_rate",
+             "Cost", "vW", "rb", "sGamma", "AdamTime", "history", "dtype", "my opt", "opt-1", "1opt", "Ünï", "",
+             "x" * 27, "y" * 28, "z" * 31, "w" * 32, "Opt\n", "_opt"]
+names = st.one_of(st.sampled_from(NAME_POOL), st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,33}", fullmatch=True),
+                  st.text(max_size=12))
+HYPER_KEYS = ["r", "size", "depth", "cost", "encoder", "grad_squared", "b", "w", "rho", "gain", "beta1",
+              "delta", "momentum", "learning_rate", "Gain", "x y", "v", "q", "s", "vecnum", "é"]
+EXCEPTIONS = ["ValueError", "RuntimeError", "ZeroDivisionError", "OverflowError"]
+optimizer_spec = st.fixed_dictionaries({
+    "kind": st.just("optimizer"), "name": names, "body": st.sampled_from(sorted(UPDATES)), "k": st.integers(0, 9),
+    "exc": st.sampled_from(EXCEPTIONS), "jit": st.booleans(),
+    "slots": st.lists(st.sampled_from(["v", "r", "s", "q", "vv", "V", "1", ""]), max_size=3),
+    "hyper": st.dictionaries(st.sampled_from(HYPER_KEYS), st.sampled_from([0.5, 2.0, -1, "nan", "big"]), max_size=3),
+    "time": st.sampled_from([None, "update", "epoch", "bogus"])})
+activation_spec = st.fixed_dictionaries({
+    "kind": st.just("activation"), "name": names, "f": st.sampled_from(sorted(SCALARS)),
+    "df": st.sampled_from(sorted(SCALARS)), "k": st.sampled_from([0, 5, 20, 1000]),
+    "exc": st.sampled_from(EXCEPTIONS), "jit": st.booleans(), "hidden": st.booleans(), "output": st.booleans()})
+registration = st.one_of(optimizer_spec, optimizer_spec, optimizer_spec, activation_spec)
+
+
+def run_registrations(specs: list) -> list[dict]:
+    done = subprocess.run([sys.executable, str(REGISTRY_WORKER)], input=json.dumps(specs), capture_output=True,
+                          text=True, timeout=900, cwd=REGISTRY_WORKER.parent)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0:
+        dying = specs[len(results)] if len(results) < len(specs) else None
+        raise AssertionError(f"the worker died (exit {done.returncode}) at spec {len(results)}: {dying}\n"
+                             f"{done.stderr[-3000:]}")
+    assert len(results) == len(specs), done.stderr[-3000:]
+    return results
+
+
+@settings(max_examples=REG_BATCHES, deadline=None, database=None,
+          derandomize="NNTOOLBOX_FUZZ_REGISTRATIONS" not in os.environ, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(registration, min_size=REGISTRATIONS, max_size=REGISTRATIONS))
+def test_random_registrations_are_refused_or_train_alike_in_both_engines(specs):
+    results = run_registrations(specs)
+    bad = [(r, specs[r["i"]]) for r in results if not r["ok"]]
+    assert not bad, "\n\n".join(f"spec {s}\n{r['error']}" for r, s in bad[:3])
