@@ -119,7 +119,12 @@ def _guarded(template: Callable, fn: Any, dtype: str) -> Any:
     stamp = _source_stamp(fn)
     kernel = _bound(template, str(stamp), fn=_numpy_model(fn))
     sig = (update_signature if template is _guarded_update else lookahead_signature)(dtype)
-    return numba.cfunc(sig, cache=CACHE and stamp is not None, error_model="numpy")(kernel)
+    if CACHE and stamp is not None:
+        try:
+            return numba.cfunc(sig, cache=True, error_model="numpy")(kernel)
+        except Exception:  # noqa: BLE001 - e.g. a cached kernel of a module loaded outside sys.modules
+            pass  # (Numba cannot unpickle it: "No module named ..."): compile it here instead
+    return numba.cfunc(sig, error_model="numpy")(kernel)
 
 
 @functools.cache

@@ -10,19 +10,26 @@ exception, exactly when the spec says it must raise.
 """
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import math
+import os
 import sys
+import tempfile
 import traceback
 import warnings
 from functools import cache
+from pathlib import Path
 
 import numba
 import numpy as np
 
 from nntoolbox import nn_create, nn_train, register_activation, register_optimizer
-from nntoolbox.names import MATLAB_FIELD, NAMELENGTHMAX
-from nntoolbox.options import NAMES
+from nntoolbox.activations import ACTIVATIONS
+from nntoolbox.names import MATLAB_FIELD, NAMELENGTHMAX, SLOTS
+from nntoolbox.optimizers import OPTIMIZERS
+from nntoolbox.options import NAMES, OPTIONS
 
 ALLOWED = (ValueError, TypeError)
 BOOM = "fuzz boom"
@@ -43,14 +50,42 @@ SCALARS = {  # body of f(z) / df(a)
 }
 
 
+KS, EXCS = range(6), ("ValueError", "ZeroDivisionError")  # the values of k and exc the specs may take
+SCALAR_KS = (0, 20, 1000)
+
+
+@cache
+def templates():
+    """Every template instance as a function in a module file, written once where its contents name it:
+    functions with a source file are cached by Numba (and their guard kernels by nntoolbox) across the
+    worker processes, as a student's functions in a file are."""
+    defs = [f"def update_{b}_{k}_{e}(p, g, state, hyper, t):\n    {src.format(k=k, exc=e)}\n"
+            for b, src in UPDATES.items() for k in KS for e in EXCS]
+    defs += [f"def scalar_{b}_{k}_{e}(x):\n    {src.format(k=k, exc=e)}\n"
+             for b, src in SCALARS.items() for k in SCALAR_KS for e in EXCS]
+    text = "import numpy as np\n\n\n" + "\n\n".join(defs)
+    path = Path(tempfile.gettempdir()) / f"nntoolbox_fuzz_{hashlib.sha1(text.encode()).hexdigest()[:12]}.py"
+    if not path.exists():
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)  # atomic: another worker may be reading it
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = sys.modules[path.stem] = importlib.util.module_from_spec(spec)  # as an import would
+    spec.loader.exec_module(module)
+    return module
+
+
 @cache
 def make(kind: str, body: str, k: int, exc: str, jit: bool):
-    """A function from a template (memoised: each is compiled once per process)."""
-    args = "p, g, state, hyper, t" if kind == "update" else "x"
-    src = f"def fn({args}):\n    {body.format(k=k, exc=exc)}\n"
-    space = {"np": np}
-    exec(compile(src, f"<fuzz {kind}>", "exec"), space)  # noqa: S102 - the fuzz templates above
-    return numba.njit(space["fn"]) if jit else space["fn"]
+    """A template instance, njit (cached on disk) or plain (memoised: one object per process)."""
+    fn = getattr(templates(), f"{kind}_{body}_{k}_{exc}")
+    return numba.njit(cache=True)(fn) if jit else fn
+
+
+def registries() -> tuple:
+    """What a registration changes: the registries, the options and the slot prefixes."""
+    return ({k: list(v) for k, v in NAMES.items()}, list(OPTIMIZERS), list(ACTIVATIONS), list(OPTIONS),
+            sorted(SLOTS))
 
 
 def registered_ok(name: str) -> None:
@@ -98,13 +133,14 @@ def agree(outcomes: list, must_raise: bool | None) -> str:
 
 
 def run_optimizer(spec: dict) -> str:
-    update = make("update", UPDATES[spec["body"]], spec["k"], spec["exc"], spec["jit"])
+    update = make("update", spec["body"], spec["k"], spec["exc"], spec["jit"])
     name, slots, hyper, time = spec["name"], spec["slots"], spec["hyper"], spec["time"]
     hyper = {key: (float("nan") if v == "nan" else v) for key, v in hyper.items()}
+    before = registries()
     try:
         register_optimizer(name, update, slots=slots, hyper=hyper, time=time)
     except ALLOWED:
-        assert name not in NAMES["optimization_method"], "half-registered after a refusal"
+        assert registries() == before, "half-registered after a refusal"
         return "refused"
     registered_ok(name)
     n_hyper, n_slots, k = 1 + len(hyper), len(slots), spec["k"]
@@ -122,13 +158,14 @@ def run_optimizer(spec: dict) -> str:
 
 
 def run_activation(spec: dict) -> str:
-    f = make("scalar", SCALARS[spec["f"]], spec["k"], spec["exc"], spec["jit"])
-    df = make("scalar", SCALARS[spec["df"]], spec["k"], spec["exc"], spec["jit"])
+    f = make("scalar", spec["f"], spec["k"], spec["exc"], spec["jit"])
+    df = make("scalar", spec["df"], spec["k"], spec["exc"], spec["jit"])
     name = spec["name"]
+    before = registries()
     try:
         register_activation(name, f, df, hidden=spec["hidden"], output=spec["output"])
     except ALLOWED:
-        assert name not in NAMES["active_function"] + NAMES["output_function"], "half-registered"
+        assert registries() == before, "half-registered after a refusal"
         return "refused"
     registered_ok(name)
     for z in (-10.0, 0.0, 0.5, 10.0):  # accepted: f and df give numbers at the trial points
