@@ -79,8 +79,8 @@ class Activation:
             if fn is not None:
                 fn(np.dtype(dtype).type(value))
         except Exception as e:  # noqa: BLE001 - the user's exception, re-raised with where it came from
-            e.add_note(f"(raised by {what}({value!r}) of activation {self.name!r} in the fused engine; "
-                       "training stopped)")
+            add_note(e, f"(raised by {what}({value!r}) of activation {self.name!r} in the fused engine; "
+                     "training stopped)")
             raise
         raise RuntimeError(f"{what} of activation {self.name!r} raised an exception at {value!r} in the fused "
                            "engine (training stopped); run with option['engine'] = 'stepwise' to see it")
@@ -94,6 +94,12 @@ class Activation:
 
 
 ACTIVATIONS: dict[str, Activation] = {}
+
+
+def add_note(e: BaseException, note: str) -> None:
+    """``e.add_note(note)`` where Python has it (3.11+; on 3.10 the exception keeps its own message)."""
+    if hasattr(e, "add_note"):
+        e.add_note(note)
 
 
 def _njit_scalar(fn: Callable, what: str) -> Any:
@@ -195,8 +201,12 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
     (sigmoid: ``lambda a: a * (1 - a)``).  ``range``: the output interval.
     ``hidden``/``output``: where it may be used.  ``numpy_f``/``numpy_df``:
     optional array versions for the stepwise engine (default: ``numba.vectorize``
-    of ``f``/``df``).  The functions are compiled here once for float64, so a
-    function Numba cannot compile is refused now, with Numba's message.
+    of ``f``/``df``).  The name follows :func:`nntoolbox.names.check_registered_name`.
+    The functions are compiled here for float64 and tried at :data:`TRIAL_POINTS`
+    (``df`` at ``f(z)``), so a function Numba cannot compile, or that raises, returns
+    a non-number or NaN there, is refused now, naming the activation.  An exception
+    during training stops it in both engines (the fused kernels stop on the block
+    kernels' status and Python re-raises it: :meth:`Activation.raise_failure`).
     """
     where = f"register_activation({name!r})"
     check_registered_name(where, name, builtin=_builtin)

@@ -23,11 +23,18 @@ njit functions are not cached either.  A ``numba.cfunc`` is typed as a
 first-class ``FunctionType`` of its *signature*: the epoch kernel is compiled
 once per dtype, cached with ``cache=True``, and calls whichever optimizer it
 is given through a function pointer (once per batch, so the indirection costs
-nothing measurable).  So an njit update (and look-ahead) is recompiled here as a
-``cfunc`` per dtype on first use, with ``cache=True`` when its source lives in
-a file.  A plain (numpy) update cannot be called from compiled code: the
-stepwise engine runs it, and ``nn_train`` with the default ``engine='fused'``
-switches to the stepwise engine with a one-time warning.
+nothing measurable).  So an njit update (and look-ahead) is called through a
+small ``cfunc`` guard per dtype, compiled on first use (cached on disk when its
+source lives in a file), that catches its exceptions and returns a status: a
+``cfunc`` cannot raise, so the epoch kernel stops on the status and
+``fused_epoch`` re-raises the real exception (see :func:`_guarded_update`).  A
+plain (numpy) update cannot be called from compiled code: the stepwise engine
+runs it, and ``nn_train`` with the default ``engine='fused'`` switches to the
+stepwise engine with a one-time warning.
+
+A registered function is untrusted: :func:`register_optimizer` checks its name
+and hyper-parameter names (:mod:`nntoolbox.names`) and runs it once compiled
+with bounds checking on buffers of exactly the declared sizes (:func:`_trial`).
 """
 from __future__ import annotations
 
@@ -44,7 +51,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .activations import _bound  # importing activations also registers what nn_create checks against
+from .activations import _bound, add_note  # importing activations also registers what nn_create checks
 from .interrupts import sigint_deferred
 from .kernels import CACHE, FirstClass, optim
 from .names import SLOTS, check_hyper_name, check_registered_name
@@ -178,7 +185,7 @@ class Optimizer:
         try:
             fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args))
         except Exception as e:  # noqa: BLE001 - the user's exception, re-raised with where it came from
-            e.add_note(f"(raised by the {what} of optimizer {self.name!r} in the fused engine; training stopped)")
+            add_note(e, f"(raised by the {what} of optimizer {self.name!r} in the fused engine; training stopped)")
             raise
         raise RuntimeError(f"the {what} of optimizer {self.name!r} raised an exception in the fused engine "
                            "(training stopped); run it with option['engine'] = 'stepwise' to see it")
@@ -285,6 +292,13 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
 
     ``numba.njit`` functions run inside the fused epoch kernel; plain numpy
     functions run in the stepwise engine only (see the module docstring).
+
+    Refused with ``ValueError``/``TypeError`` naming the optimizer: a name that is
+    not a MATLAB field name (at most 31 characters with its ``Time`` suffix) or
+    that equals a registered name or a network field ignoring case; a
+    hyper-parameter named like a network field, option or state slot; an update
+    that indexes out of bounds (tried once, bounds-checked, on buffers of exactly
+    the declared sizes), cannot be compiled or raises there.
     """
     check_registered_name(f"register_optimizer({name!r})", name, "" if time is None else "Time", not _check)
     _check_function(name, "update", update, UPDATE_ARGS)

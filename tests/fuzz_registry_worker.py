@@ -2,8 +2,9 @@
 raise or index out of bounds) in its own process, for tests/test_fuzz.py: a crash (signal) takes down only
 this process.
 
-Reads a JSON list of specs on stdin; prints one JSON line per spec: ``{"i": index, "ok": true, "outcome": ...}``
-or ``{"i": index, "ok": false, "error": ...}``.  A spec passes when its registration is refused with
+Reads batches from stdin, one JSON list of specs per line (the process serves many batches, so each
+template is compiled once); prints one JSON line per spec, ``{"i": index, "ok": true, "outcome": ...}`` or
+``{"i": index, "ok": false, "error": ...}``, then ``{"done": true}`` after each batch.  A spec passes when its registration is refused with
 ValueError/TypeError (and nothing is half-registered), or it is accepted and then trains the same way in both
 engines: both finish with the same parameters (or both flag divergence), or both raise the function's own
 exception, exactly when the spec says it must raise.
@@ -175,15 +176,16 @@ def run_activation(spec: dict) -> str:
 
 
 def main() -> None:
-    specs = json.load(sys.stdin)
     np.seterr(all="ignore")
-    for i, spec in enumerate(specs):
-        try:
-            outcome = (run_optimizer if spec["kind"] == "optimizer" else run_activation)(spec)
-            result = {"i": i, "ok": True, "outcome": outcome}
-        except Exception:  # noqa: BLE001 - anything else is a finding
-            result = {"i": i, "ok": False, "error": traceback.format_exc()[-3000:]}
-        print(json.dumps(result), flush=True)
+    for line in sys.stdin:
+        for i, spec in enumerate(json.loads(line)):
+            try:
+                outcome = (run_optimizer if spec["kind"] == "optimizer" else run_activation)(spec)
+                result = {"i": i, "ok": True, "outcome": outcome}
+            except Exception:  # noqa: BLE001 - anything else is a finding
+                result = {"i": i, "ok": False, "error": traceback.format_exc()[-3000:]}
+            print(json.dumps(result), flush=True)
+        print(json.dumps({"done": True}), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -65,16 +67,22 @@ op = st.one_of(
 program = st.tuples(create, st.lists(op, min_size=1, max_size=12)).map(lambda t: [t[0], *t[1]])
 
 
-def run_programs(programs: list) -> list[dict]:
-    done = subprocess.run([sys.executable, str(WORKER)], input=json.dumps(programs), capture_output=True,
-                          text=True, timeout=300, cwd=WORKER.parent)
+def run_worker(worker: Path, items: list, timeout: float) -> list[dict]:
+    """Run ``items`` through ``worker`` in a subprocess: one JSON result per item; a death is a failure
+    naming the item it died in."""
+    done = subprocess.run([sys.executable, str(worker)], input=json.dumps(items), capture_output=True,
+                          text=True, timeout=timeout, cwd=worker.parent)
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0:
-        dying = programs[len(results)] if len(results) < len(programs) else None
-        raise AssertionError(f"the worker died (exit {done.returncode}) in program {len(results)}: {dying}\n"
+        dying = items[len(results)] if len(results) < len(items) else None
+        raise AssertionError(f"the worker died (exit {done.returncode}) in item {len(results)}: {dying}\n"
                              f"{done.stderr[-3000:]}")
-    assert len(results) == len(programs), done.stderr[-3000:]
+    assert len(results) == len(items), done.stderr[-3000:]
     return results
+
+
+def run_programs(programs: list) -> list[dict]:
+    return run_worker(WORKER, programs, 300)
 
 
 # no shrinking: every example costs a process, and the worker already reports the failing program and step
@@ -97,7 +105,8 @@ from fuzz_registry_worker import EXCS, KS, SCALAR_KS, SCALARS, UPDATES  # noqa: 
 
 REGISTRY_WORKER = Path(__file__).with_name("fuzz_registry_worker.py")
 REG_BATCHES = int(os.environ.get("NNTOOLBOX_FUZZ_REGISTRATIONS", "2"))
-REGISTRATIONS = int(os.environ.get("NNTOOLBOX_FUZZ_PER_PROCESS", "40"))  # a long run: 400 (compiles amortised)
+REGISTRATIONS = 40
+BATCHES_PER_WORKER = 25  # then a fresh worker: every accepted registration stays compiled in its process
 NAME_POOL = ["adam", "ADAM", "Momentum", "rmsprop", "Relu", "SIGMOID", "softmax", "momentum", "learning_rate",
              "Cost", "vW", "rb", "sGamma", "AdamTime", "history", "dtype", "my opt", "opt-1", "1opt", "Ünï", "",
              "x" * 27, "y" * 28, "z" * 31, "w" * 32, "Opt\n", "_opt"]
@@ -123,15 +132,48 @@ activation_spec = st.fixed_dictionaries({
 registration = st.one_of(optimizer_spec, optimizer_spec, optimizer_spec, activation_spec)
 
 
-def run_registrations(specs: list) -> list[dict]:
-    done = subprocess.run([sys.executable, str(REGISTRY_WORKER)], input=json.dumps(specs), capture_output=True,
-                          text=True, timeout=900, cwd=REGISTRY_WORKER.parent)
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0:
+class RegistryWorker:
+    """One worker process serving BATCHES_PER_WORKER batches (each template compiles once per process)."""
+
+    def __init__(self) -> None:
+        self.proc, self.served = None, 0
+
+    def run(self, specs: list) -> list[dict]:
+        if self.proc is None or self.served == BATCHES_PER_WORKER:
+            self.close()
+            self.stderr = tempfile.TemporaryFile("w+")
+            self.proc = subprocess.Popen([sys.executable, str(REGISTRY_WORKER)], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                         cwd=REGISTRY_WORKER.parent)
+            self.served = 0
+        self.served += 1
+        self.proc.stdin.write(json.dumps(specs) + "\n")
+        self.proc.stdin.flush()
+        results = []
+        for line in self.proc.stdout:
+            if line.startswith('{"done"'):
+                return results
+            if line.startswith("{"):
+                results.append(json.loads(line))
+        code = self.proc.wait()  # the worker died
+        self.stderr.seek(0)
         dying = specs[len(results)] if len(results) < len(specs) else None
-        raise AssertionError(f"the worker died (exit {done.returncode}) at spec {len(results)}: {dying}\n"
-                             f"{done.stderr[-3000:]}")
-    assert len(results) == len(specs), done.stderr[-3000:]
+        self.proc = None
+        raise AssertionError(f"the worker died (exit {code}) in item {len(results)}: {dying}\n"
+                             f"{self.stderr.read()[-3000:]}")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+
+REGISTRY = RegistryWorker()
+
+
+def run_registrations(specs: list) -> list[dict]:
+    results = REGISTRY.run(specs)
     if os.environ.get("NNTOOLBOX_FUZZ_LOG"):  # a long run's tally of outcomes (refused / ok / raised)
         with open(os.environ["NNTOOLBOX_FUZZ_LOG"], "a") as log:
             log.write(json.dumps([r.get("outcome", "failed") for r in results]) + "\n")
@@ -140,9 +182,15 @@ def run_registrations(specs: list) -> list[dict]:
 
 @settings(max_examples=REG_BATCHES, deadline=None, database=None,
           derandomize="NNTOOLBOX_FUZZ_REGISTRATIONS" not in os.environ, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
 @given(st.lists(registration, min_size=REGISTRATIONS, max_size=REGISTRATIONS))
 def test_random_registrations_are_refused_or_train_alike_in_both_engines(specs):
     results = run_registrations(specs)
     bad = [(r, specs[r["i"]]) for r in results if not r["ok"]]
     assert not bad, "\n\n".join(f"spec {s}\n{r['error']}" for r, s in bad[:3])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_registry_worker():
+    yield
+    REGISTRY.close()
