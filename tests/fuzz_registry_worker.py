@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import itertools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ from nntoolbox.options import NAMES, OPTIONS
 
 ALLOWED = (ValueError, TypeError)
 BOOM = "fuzz boom"
+SERIAL = itertools.count()  # names starting "Fz" are meant to be new: made unique within the process
 BATCHES, EPOCHS = 4, 2  # per training call: 4 batches of 5 samples, 2 epochs
 UPDATES = {  # body of update(p, g, state, hyper, t); {k} is the spec's integer
     "sgd": "for i in range(p.shape[0]):\n        p[i] = p[i] - hyper[0] * g[i]",
@@ -81,6 +83,10 @@ def make(kind: str, body: str, k: int, exc: str, jit: bool):
     """A template instance, njit (cached on disk) or plain (memoised: one object per process)."""
     fn = getattr(templates(), f"{kind}_{body}_{k}_{exc}")
     return numba.njit(cache=True)(fn) if jit else fn
+
+
+def fresh(name: str) -> str:
+    return f"{name[:14]}_{next(SERIAL)}" if name.startswith("Fz") else name
 
 
 def registries() -> tuple:
@@ -135,7 +141,7 @@ def agree(outcomes: list, must_raise: bool | None) -> str:
 
 def run_optimizer(spec: dict) -> str:
     update = make("update", spec["body"], spec["k"], spec["exc"], spec["jit"])
-    name, slots, hyper, time = spec["name"], spec["slots"], spec["hyper"], spec["time"]
+    name, slots, hyper, time = fresh(spec["name"]), spec["slots"], spec["hyper"], spec["time"]
     hyper = {key: (float("nan") if v == "nan" else v) for key, v in hyper.items()}
     before = registries()
     try:
@@ -161,7 +167,7 @@ def run_optimizer(spec: dict) -> str:
 def run_activation(spec: dict) -> str:
     f = make("scalar", spec["f"], spec["k"], spec["exc"], spec["jit"])
     df = make("scalar", spec["df"], spec["k"], spec["exc"], spec["jit"])
-    name = spec["name"]
+    name = fresh(spec["name"])
     before = registries()
     try:
         register_activation(name, f, df, hidden=spec["hidden"], output=spec["output"])

@@ -129,7 +129,17 @@ activation_spec = st.fixed_dictionaries({
     "kind": st.just("activation"), "name": names, "f": st.sampled_from(sorted(SCALARS)),
     "df": st.sampled_from(sorted(SCALARS)), "k": st.sampled_from(SCALAR_KS),
     "exc": st.sampled_from(EXCS), "jit": st.booleans(), "hidden": st.booleans(), "output": st.booleans()})
-registration = st.one_of(optimizer_spec, optimizer_spec, optimizer_spec, activation_spec)
+# mostly well-formed ones too, so that many are accepted and trained (the raising and out-of-bounds bodies
+# still have to be told apart at registration or in training)
+unique_names = st.from_regex(r"Fz[A-Za-z0-9]{6,12}", fullmatch=True)
+optimizer_ok = optimizer_spec.map(dict).flatmap(lambda d: st.fixed_dictionaries({
+    **{k: st.just(v) for k, v in d.items()}, "name": unique_names,
+    "slots": st.lists(st.sampled_from(["v", "r", "s", "q"]), max_size=3, unique=True),
+    "hyper": st.dictionaries(st.sampled_from(["gain", "beta1", "kappa"]), st.sampled_from([0.5, 0.25]), max_size=3),
+    "time": st.sampled_from([None, "update", "epoch"])}))
+activation_ok = activation_spec.flatmap(lambda d: st.fixed_dictionaries({
+    **{k: st.just(v) for k, v in d.items()}, "name": unique_names, "hidden": st.just(True)}))
+registration = st.one_of(optimizer_spec, activation_spec, optimizer_ok, optimizer_ok, activation_ok)
 
 
 class RegistryWorker:
