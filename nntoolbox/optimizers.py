@@ -102,7 +102,7 @@ def _source_stamp(fn: Any) -> str | None:
 # A cfunc cannot raise: an exception inside one is printed ("Exception ignored in ...") and lost.  So the
 # kernels call the optimizer through these guards, which return 1 when it raised; the epoch kernel then
 # stops and fused_epoch re-runs the call in Python to raise the real exception.  ``fn`` is bound per
-# optimizer by activations._bound.
+# registered function by activations._bound.
 def _guarded_update(p, g, state, hyper, t):
     try:
         fn(p, g, state, hyper, t)  # noqa: F821 - bound by _bound

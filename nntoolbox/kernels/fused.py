@@ -611,11 +611,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                         T2[j, s] = T2[j, s] * (1.0 / p if kept else 0.0)
             th, th2 = th2, th
             T = T2
+        if failed:
+            break
         # optimizer step over the whole flat buffer
         if iopt[I_TIME_PER_UPDATE]:
             scal[S_TIME] += 1
-        if failed:
-            break
         if update(params, grads, state, hyper, max(scal[S_TIME], 1.0)):
             failed = FAIL_UPDATE
             break
