@@ -38,6 +38,7 @@ from numba import types
 
 from .kernels import CACHE, FirstClass
 from .kernels.vexp import vexp
+from .names import check_registered_name
 from .options import NAMES
 from .plugins import Origin, registering_origin
 
@@ -53,9 +54,10 @@ def _nbtype(dtype: Any) -> types.Type:
 
 def block_signatures(dtype: Any) -> tuple[types.Signature, types.Signature]:
     """Signatures of the kernel forms: ``f_block(z, n)`` and ``df_block(a, t)`` on flat contiguous blocks
-    (``n`` units x m samples, unit-major)."""
+    (``n`` units x m samples, unit-major).  They return 0, or 1 + the index of the element where the
+    scalar function raised (a cfunc cannot raise: the kernels stop on it and Python re-raises)."""
     a = _nbtype(dtype)[::1]
-    return types.void(a, types.int64), types.void(a, a)
+    return types.int64(a, types.int64), types.int64(a, a)
 
 
 @dataclass(eq=False)
@@ -69,9 +71,24 @@ class Activation:
     output: bool  # usable as 'output function'
     kind: str  # ELEMENTWISE or SOFTMAX (per sample; its output rule is the softmax Jacobian)
     make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
+    scalars: tuple[Any, Any] | None = None  # the njit scalar f, df (None for softmax, which cannot raise)
     _kernels: dict = field(default_factory=dict)
     differentiable: bool = True  # False: forward passes only; nn_train / nn_backpropagation refuse it
     origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
+
+    def raise_failure(self, what: str, value: float, dtype: Any) -> None:
+        """Raise what ``what`` ('f' or 'df') raised inside the fused kernel at input ``value``: re-run
+        there in Python; RuntimeError naming the activation if the re-run passes."""
+        fn = self.scalars[what == "df"] if self.scalars else None
+        try:
+            if fn is not None:
+                fn(np.dtype(dtype).type(value))
+        except Exception as e:  # noqa: BLE001 - the user's exception, re-raised with where it came from
+            add_note(e, f"(raised by {what}({value!r}) of activation {self.name!r} in the fused engine; "
+                     "training stopped)")
+            raise
+        raise RuntimeError(f"{what} of activation {self.name!r} raised an exception at {value!r} in the fused "
+                           "engine (training stopped); run with option['engine'] = 'stepwise' to see it")
 
     def kernels(self, dtype: Any) -> tuple[Any, Any]:
         """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
@@ -82,6 +99,12 @@ class Activation:
 
 
 ACTIVATIONS: dict[str, Activation] = {}
+
+
+def add_note(e: BaseException, note: str) -> None:
+    """``e.add_note(note)`` where Python has it (3.11+; on 3.10 the exception keeps its own message)."""
+    if hasattr(e, "add_note"):
+        e.add_note(note)
 
 
 def _njit_scalar(fn: Callable, what: str) -> Any:
@@ -105,14 +128,25 @@ def _f_block(z, n):
     # for every float, NaN and inf included.  Without it, an f that returns its argument on one branch
     # (relu: z if z > 0 else 0) stores only on the other, and LLVM vectorises that conditional store as
     # masked stores (vmaskmov), microcoded on AMD: relu's block took 6x as long (6% of a chess epoch).
+    # The try around the loop costs nothing when f cannot raise (after inlining, its status is constant).
     one = z.dtype.type(n) / z.dtype.type(n)
-    for i in range(z.shape[0]):
-        z[i] = f(z[i] * one)  # noqa: F821 - bound by _bound
+    i = 0
+    try:
+        for i in range(z.shape[0]):
+            z[i] = f(z[i] * one)  # noqa: F821 - bound by _bound
+    except Exception:  # noqa: BLE001 - z[i] is still the input: the kernel reports it
+        return i + 1
+    return 0
 
 
 def _df_block(a, t):
-    for i in range(a.shape[0]):
-        t[i] = t[i] * df(a[i])  # noqa: F821 - bound by _bound
+    i = 0
+    try:
+        for i in range(a.shape[0]):
+            t[i] = t[i] * df(a[i])  # noqa: F821 - bound by _bound
+    except Exception:  # noqa: BLE001
+        return i + 1
+    return 0
 
 
 def _bound(template: Callable, name: str, **names: Any) -> Callable:
@@ -153,8 +187,6 @@ def _check_range(name: str, rng: Any) -> tuple[float, float]:
 
 
 def _add(entry: Activation) -> Activation:
-    if entry.name in ACTIVATIONS:
-        raise ValueError(f"activation {entry.name!r} is already registered")
     ACTIVATIONS[entry.name] = entry
     if entry.hidden:
         NAMES["active_function"].append(entry.name)
@@ -176,28 +208,49 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
     ``hidden``/``output``: where it may be used.  ``numpy_f``/``numpy_df``:
     optional array versions for the stepwise engine (default: ``numba.vectorize``
     of ``f``/``df``).  ``differentiable=False``: usable in ``nn_forward`` / ``nn_predict``
-    only (a threshold unit); training a network that uses it raises ``ValueError``.  The functions are compiled here once for float64, so a
-    function Numba cannot compile is refused now, with Numba's message.
+    only (a threshold unit); training a network that uses it raises ``ValueError``.
+    The name follows :func:`nntoolbox.names.check_registered_name`.
+    The functions are compiled here for float64 and tried at :data:`TRIAL_POINTS`
+    (``df`` at ``f(z)``), so a function Numba cannot compile, or that raises, returns
+    a non-number or NaN there, is refused now, naming the activation.  An exception
+    during training stops it in both engines (the fused kernels stop on the block
+    kernels' status and Python re-raises it: :meth:`Activation.raise_failure`).
     """
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"register_activation: name must be a non-empty string; got {name!r}")
-    if name in ACTIVATIONS:
-        raise ValueError(f"register_activation: activation {name!r} is already registered")
+    where = f"register_activation({name!r})"
+    check_registered_name(where, name, builtin=_builtin)
     if not (hidden or output):
-        raise ValueError(f"register_activation({name!r}): hidden and output cannot both be False")
+        raise ValueError(f"{where}: hidden and output cannot both be False")
     lo_hi = _check_range(name, range)
-    sf, sdf = _njit_scalar(f, f"register_activation({name!r}): f"), _njit_scalar(df, f"register_activation({name!r}): df")
-    for what, fn in (("f", sf), ("df", sdf)) if not _builtin else ():  # built-ins: compiled on first use
-        try:
-            value = fn(0.5)
-        except Exception as e:  # noqa: BLE001 - Numba typing errors come in many classes
-            raise TypeError(f"register_activation({name!r}): {what} must compile with Numba as a function of "
-                            f"one float: {type(e).__name__}: {str(e).splitlines()[0]}") from None
-        if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
-            raise TypeError(f"register_activation({name!r}): {what}(0.5) must return a number; got {value!r}")
+    sf, sdf = _njit_scalar(f, f"{where}: f"), _njit_scalar(df, f"{where}: df")
+    if not _builtin:  # the built-ins are trusted, and compiled on first use, not at import
+        _trial(where, sf, sdf)
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
                            bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE),
-                           differentiable=bool(differentiable), origin=registering_origin()))
+                           (sf, sdf), differentiable=bool(differentiable), origin=registering_origin()))
+
+
+TRIAL_POINTS = (-10.0, -1.0, -0.5, 0.0, 0.5, 1.0, 10.0)  # z where a registered f (and df at f(z)) is tried
+
+
+def _trial(where: str, sf: Any, sdf: Any) -> None:
+    """Compile ``f``/``df`` for float64 and run them at sample points (``df`` at the outputs ``f(z)``):
+    an error, a non-number or NaN there is refused now, naming the activation."""
+    for z in TRIAL_POINTS:
+        _try(where, "df", sdf, _try(where, "f", sf, z))
+
+
+def _try(where: str, what: str, fn: Any, x: float) -> float:
+    try:
+        value = fn(x)
+    except Exception as e:  # noqa: BLE001 - Numba typing errors and user errors come in many classes
+        raise TypeError(f"{where}: {what}({x!r}) failed; {what} must compile with Numba as a function of one "
+                        f"float and work for every number: {type(e).__name__}: "
+                        f"{(str(e).splitlines() or [''])[0][:200]}") from None
+    if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{where}: {what}({x!r}) must return a number; got {value!r}"[:300])
+    if math.isnan(value):
+        raise ValueError(f"{where}: {what}({x!r}) is NaN; an activation must give a number for every input")
+    return float(value)
 
 
 # ------------------------------------------------------------------ softmax (output only)
@@ -225,10 +278,11 @@ def _softmax_columns(z, n):
     for j in range(n):
         for s in range(m):
             z[j * m + s] = z[j * m + s] / tot[s]
+    return 0
 
 
 def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
-    pass
+    return 0
 
 
 def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:

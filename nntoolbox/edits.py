@@ -28,7 +28,7 @@ import numpy as np
 
 from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
                       _readonly, near_miss, option_field)
-from .options import OPTIONS, QUIRK_OPTIONS
+from .options import OPTIONS, QUIRK_OPTIONS, check_option
 from .userwarn import warn
 
 
@@ -48,8 +48,8 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
         set_option(nn, option, value)
     elif key in _FIXED:
         _refuse_fixed(nn, key, value)
-    elif key in _COUNTERS:
-        nn._fields[key] = _counter(key, value, _COUNTERS[key])
+    elif key in _COUNTERS or key in _step_counters():
+        nn._fields[key] = _counter(key, value, _COUNTERS.get(key, int))
     elif key in _FLAGS:
         nn._fields[key] = OPTIONS["batch_normalization"].check(key, value)  # same 0/1 rule
     elif key in _BOOLS:
@@ -69,6 +69,12 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
             raise ValueError(f"nn.{key}: the network has no such field; did you mean nn.{close}? "
                              "(a new field would be ignored by training)")
         nn._fields[key] = value  # MATLAB structs take new fields; the toolbox ignores them
+
+
+def _step_counters() -> set[str]:
+    """The step counter fields of the registered optimizers (``<Name>Time``)."""
+    from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports the network module
+    return {o.counter for o in OPTIMIZERS.values() if o.counter is not None}
 
 
 def _assign_layers(nn: Network, key: str, layers: LayerList, value: Any) -> None:
@@ -139,7 +145,7 @@ def set_option(nn: Network, key: str, value: Any) -> None:
 
     f = nn._fields
     own = method_options(f["optimization_method"])
-    value = (own.get(key) or OPTIONS[key]).check(key.replace("_", " "), value)  # the method's range first
+    value = check_option(key, value, f["optimization_method"])
     nn._given = nn._given | {key}
     if key == "textbook":
         for q in QUIRK_OPTIONS:

@@ -306,6 +306,8 @@ class Network(MutableMapping):
                             tuple(slots), tuple(sig))
         self._dropout_seed, self._dropout_step = state["dropout"]
         self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}
+        from .names import check_registrations  # noqa: PLC0415 - names imports this module
+        check_registrations(self._fields, "unpickling a network")
 
     # ---- mapping interface ----
     def _view_fields(self) -> dict[str, tuple[str, Any]]:

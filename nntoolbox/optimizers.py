@@ -23,15 +23,25 @@ njit functions are not cached either.  A ``numba.cfunc`` is typed as a
 first-class ``FunctionType`` of its *signature*: the epoch kernel is compiled
 once per dtype, cached with ``cache=True``, and calls whichever optimizer it
 is given through a function pointer (once per batch, so the indirection costs
-nothing measurable).  So an njit update (and look-ahead) is recompiled here as a
-``cfunc`` per dtype on first use, with ``cache=True`` when its source lives in
-a file.  A plain (numpy) update cannot be called from compiled code: the
-stepwise engine runs it, and ``nn_train`` with the default ``engine='fused'``
-switches to the stepwise engine with a one-time warning.
+nothing measurable).  So an njit update (and look-ahead) is called through a
+small ``cfunc`` guard per dtype, compiled on first use (cached on disk when its
+source lives in a file), that catches its exceptions and returns a status: a
+``cfunc`` cannot raise, so the epoch kernel stops on the status and
+``fused_epoch`` re-raises the real exception (see :func:`_guarded_update`).  A
+plain (numpy) update cannot be called from compiled code: the stepwise engine
+runs it, and ``nn_train`` with the default ``engine='fused'`` switches to the
+stepwise engine with a one-time warning.
+
+A registered function is untrusted: :func:`register_optimizer` checks its name
+and hyper-parameter names (:mod:`nntoolbox.names`) and runs it once compiled
+with bounds checking on buffers of exactly the declared sizes (:func:`_trial`).
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import inspect
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -40,9 +50,10 @@ import numba
 import numpy as np
 from numba import types
 
-from . import activations as _activations  # noqa: F401 - registers the activations nn_create checks against
+from .activations import _bound, add_note  # importing activations also registers what nn_create checks
 from .interrupts import sigint_deferred
-from .kernels import FirstClass, optim
+from .kernels import CACHE, FirstClass, optim
+from .names import SLOTS, check_hyper_name, check_registered_name
 from .network import PARAM_GROUPS, Network
 from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
 from .plugins import Origin, registering_origin
@@ -56,25 +67,78 @@ _SHARED = {"momentum"}
 
 def update_signature(dtype: Any) -> types.Signature:
     a = numba.from_dtype(np.dtype(dtype))
-    return types.void(a[::1], a[::1], a[:, ::1], types.float64[::1], types.float64)
+    return types.int64(a[::1], a[::1], a[:, ::1], types.float64[::1], types.float64)  # 1: it raised
 
 
 def lookahead_signature(dtype: Any) -> types.Signature:
     a = numba.from_dtype(np.dtype(dtype))
-    return types.void(a[::1], a[:, ::1], types.float64[::1], a[::1])
+    return types.int64(a[::1], a[:, ::1], types.float64[::1], a[::1])
 
 
 def _is_jit(fn: Any) -> bool:
     return isinstance(fn, numba.core.dispatcher.Dispatcher)
 
 
-def _cfunc(fn: Any, sig: types.Signature) -> Any:
-    """A ``cfunc`` (first-class function value) of an njit or plain function, cached when Numba can."""
+@functools.cache  # one compilation per function and process, whatever the names it is registered under
+def _numpy_model(fn: Any) -> Any:
+    """``fn`` as an njit function with ``error_model='numpy'`` (a division by zero gives inf, as in the
+    kernels): the built-ins already are; a user's function is compiled again in each process."""
+    if _is_jit(fn) and fn.targetoptions.get("error_model") == "numpy":
+        return fn
+    return numba.njit(error_model="numpy")(getattr(fn, "py_func", fn))
+
+
+def _source_stamp(fn: Any) -> str | None:
+    """A digest of what Numba's cache checks for ``fn`` (its file's path, mtime and size, and its
+    qualname), None for a function without a source file (a notebook cell, exec'd source)."""
     py = getattr(fn, "py_func", fn)
     try:
-        return numba.cfunc(sig, cache=True, error_model="numpy")(py)
-    except RuntimeError:  # no cache locator (defined in a notebook cell or exec'd source)
-        return numba.cfunc(sig, error_model="numpy")(py)
+        st = os.stat(inspect.getfile(py))
+    except (TypeError, OSError):
+        return None
+    key = f"{inspect.getfile(py)}:{st.st_mtime_ns}:{st.st_size}:{py.__qualname__}"
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+# A cfunc cannot raise: an exception inside one is printed ("Exception ignored in ...") and lost.  So the
+# kernels call the optimizer through these guards, which return 1 when it raised; the epoch kernel then
+# stops and fused_epoch re-runs the call in Python to raise the real exception.  ``fn`` is bound per
+# registered function by activations._bound.
+def _guarded_update(p, g, state, hyper, t):
+    try:
+        fn(p, g, state, hyper, t)  # noqa: F821 - bound by _bound
+    except Exception:  # noqa: BLE001 - any exception: reported by fused_epoch
+        return 1
+    return 0
+
+
+def _guarded_lookahead(p, state, hyper, out):
+    try:
+        fn(p, state, hyper, out)  # noqa: F821 - bound by _bound
+    except Exception:  # noqa: BLE001
+        return 1
+    return 0
+
+
+@functools.cache
+def _guarded(template: Callable, fn: Any, dtype: str) -> Any:
+    """A ``cfunc`` calling ``fn`` through ``template`` for ``dtype``, cached on disk (keyed by ``fn``'s
+    source stamp, so an edited function is compiled again) when ``fn`` has a source file."""
+    stamp = _source_stamp(fn)
+    kernel = _bound(template, str(stamp), fn=_numpy_model(fn))
+    sig = (update_signature if template is _guarded_update else lookahead_signature)(dtype)
+    if CACHE and stamp is not None:
+        try:
+            return numba.cfunc(sig, cache=True, error_model="numpy")(kernel)
+        except Exception:  # noqa: BLE001 - e.g. a cached kernel of a module loaded outside sys.modules
+            pass  # (Numba cannot unpickle it: "No module named ..."): compile it here instead
+    return numba.cfunc(sig, error_model="numpy")(kernel)
+
+
+@functools.cache
+def _bounds_checked(fn: Any) -> Any:
+    """``fn`` compiled with bounds checking, for the registration trial."""
+    return numba.njit(boundscheck=True, error_model="numpy")(fn.py_func)
 
 
 @dataclass(eq=False)
@@ -112,9 +176,21 @@ class Optimizer:
         key = np.dtype(dtype).name
         if key not in self._kernels:
             look = self.lookahead or optim.no_lookahead
-            self._kernels[key] = (FirstClass(_cfunc(self.update, update_signature(dtype))),
-                                  FirstClass(_cfunc(look, lookahead_signature(dtype))))
+            self._kernels[key] = (FirstClass(_guarded(_guarded_update, self.update, key)),
+                                  FirstClass(_guarded(_guarded_lookahead, look, key)))
         return self._kernels[key]
+
+    def raise_failure(self, what: str, *args: Any) -> None:
+        """Raise what the optimizer's ``what`` ('update' or 'lookahead') raised inside the fused kernel:
+        re-run on copies of its arguments there, ``args``; RuntimeError naming it if the re-run passes."""
+        fn = _numpy_model(self.update if what == "update" else self.lookahead)
+        try:
+            fn(*(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        except Exception as e:  # noqa: BLE001 - the user's exception, re-raised with where it came from
+            add_note(e, f"(raised by the {what} of optimizer {self.name!r} in the fused engine; training stopped)")
+            raise
+        raise RuntimeError(f"the {what} of optimizer {self.name!r} raised an exception in the fused engine "
+                           "(training stopped); run it with option['engine'] = 'stepwise' to see it")
 
 
 OPTIMIZERS: dict[str, Optimizer] = {}
@@ -134,15 +210,10 @@ def _check_function(name: str, what: str, fn: Any, args: tuple[str, ...]) -> Non
                         f"{what}({', '.join(args)}); it takes ({', '.join(p.name for p in params)})")
 
 
-def _hyper_options(name: str, hyper: Mapping[str, Any] | None) -> dict[str, Option]:
+def _hyper_options(name: str, hyper: Mapping[str, Any] | None, slots: tuple[str, ...]) -> dict[str, Option]:
     out: dict[str, Option] = {}
     for key, spec in (hyper or {}).items():
-        if not isinstance(key, str) or not key.isidentifier() or key != key.lower():
-            raise ValueError(f"register_optimizer({name!r}): hyper-parameter names must be lower-case "
-                             f"identifiers such as 'rho'; got {key!r}")
-        if key in OPTIONS and key not in _SHARED:
-            raise ValueError(f"register_optimizer({name!r}): hyper-parameter {key!r} would replace the nn_create "
-                             f"option of that name; choose another name (shared ones: {sorted(_SHARED)})")
+        check_hyper_name(f"register_optimizer({name!r})", key, slots, _SHARED)
         if isinstance(spec, Option):
             opt = spec
         elif isinstance(spec, (int, float, np.number)) and not isinstance(spec, bool):
@@ -165,22 +236,43 @@ def _check_slots(name: str, slots: Any) -> tuple[str, ...]:
     return slots
 
 
-def _smoke_test(entry: Optimizer) -> None:
-    """Run the functions once on tiny buffers so that errors show at registration, naming the optimizer."""
-    n = 3
-    p, g = np.linspace(-1, 1, n), np.full(n, 0.5)
-    state = np.zeros((len(entry.slots), n))
+TRIAL_SIZES = (1, 7)  # p/g lengths of the registration trial
+
+
+def _trial(entry: Optimizer) -> None:
+    """Run the functions once on buffers of exactly the declared sizes, compiled with bounds checking,
+    so that an out-of-bounds index or an error shows at registration, naming the optimizer (unchecked,
+    the fused kernel would write past its buffers or train on garbage)."""
+    update, look = entry.update, entry.lookahead
+    if entry.jit:  # a plain function indexes numpy arrays, which check bounds themselves
+        update, look = (None if f is None else _bounds_checked(f) for f in (update, look))
     hyper = np.array([0.01, *(o.default for o in entry.hyper.values())] + ([0.0] if entry.extra else []))
-    try:
-        if entry.jit:
+    where = f"register_optimizer({entry.name!r})"
+    for n in TRIAL_SIZES:
+        p, g = np.linspace(-1, 1, n), np.full(n, 0.5)
+        state = np.zeros((len(entry.slots), n))
+        try:
+            if look is not None:
+                look(p, state, hyper.copy(), np.empty(n))
+            update(p, g, state, hyper.copy(), 1.0)
+        except IndexError as e:
+            raise ValueError(f"{where}: the update or lookahead indexes out of bounds on buffers of exactly the "
+                             f"declared sizes (p, g, out: {n} entries; state: {len(entry.slots)} rows, one per "
+                             f"slot {list(entry.slots)}; hyper: {len(hyper)} = learning rate + "
+                             f"{list(entry.hyper)}{' + 1 extra' if entry.extra else ''}): {_first_line(e)}") from None
+        except Exception as e:  # noqa: BLE001 - Numba typing errors and user errors come in many classes
+            raise TypeError(f"{where}: calling the update on float64 buffers failed ({type(e).__name__}: "
+                            f"{_first_line(e)}); it must be update({', '.join(UPDATE_ARGS)}) working in place") from None
+    if entry.jit:
+        try:
             entry.kernels(np.float64)
-        if entry.lookahead is not None:
-            entry.lookahead(p, state, hyper, np.empty(n))
-        entry.update(p, g, state, hyper, 1.0)
-    except Exception as e:  # noqa: BLE001 - Numba typing errors and user errors come in many classes
-        raise TypeError(f"register_optimizer({entry.name!r}): calling the update on float64 buffers failed "
-                        f"({type(e).__name__}: {str(e).strip().splitlines()[0]}); it must be "
-                        f"update({', '.join(UPDATE_ARGS)}) working in place") from None
+        except Exception as e:  # noqa: BLE001
+            raise TypeError(f"{where}: compiling the update for the fused engine failed ({type(e).__name__}: "
+                            f"{_first_line(e)})") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [""])[0][:200]
 
 
 def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = (),
@@ -202,25 +294,31 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
 
     ``numba.njit`` functions run inside the fused epoch kernel; plain numpy
     functions run in the stepwise engine only (see the module docstring).
+
+    Refused with ``ValueError``/``TypeError`` naming the optimizer: a name that is
+    not a MATLAB field name (at most 31 characters with its ``Time`` suffix) or
+    that equals a registered name or a network field ignoring case; a
+    hyper-parameter named like a network field, option or state slot; an update
+    that indexes out of bounds (tried once, bounds-checked, on buffers of exactly
+    the declared sizes), cannot be compiled or raises there.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise TypeError(f"register_optimizer: name must be a non-empty string; got {name!r}")
-    if name in OPTIMIZERS:
-        raise ValueError(f"register_optimizer: optimizer {name!r} is already registered")
+    check_registered_name(f"register_optimizer({name!r})", name, "" if time is None else "Time", not _check)
     _check_function(name, "update", update, UPDATE_ARGS)
     if lookahead is not None:
         _check_function(name, "lookahead", lookahead, LOOKAHEAD_ARGS)
     if time is not None and not callable(time) and time not in TIMES:
         raise ValueError(f"register_optimizer({name!r}): time must be None, 'update' or 'epoch'; got {time!r}")
     jit = _is_jit(update) and (lookahead is None or _is_jit(lookahead))
-    entry = Optimizer(name, update, _check_slots(name, slots), _hyper_options(name, hyper), lookahead, time, doc,
+    slots = _check_slots(name, slots)
+    entry = Optimizer(name, update, slots, _hyper_options(name, hyper, slots), lookahead, time, doc,
                       jit, _gamma_one, _extra, origin=registering_origin())
-    if _check:  # the built-ins are compiled on first use, not at import
-        _smoke_test(entry)
+    if _check:  # the built-ins are trusted, and compiled on first use, not at import
+        _trial(entry)
     for key, opt in entry.hyper.items():
         OPTIONS.setdefault(key, opt)
         _SHARED.add(key)
     OPTIMIZERS[name] = entry
+    SLOTS.update(entry.slots)
     METHOD_OPTIONS[name] = dict(entry.hyper)
     NAMES["optimization_method"].append(name)
     return entry

@@ -170,6 +170,13 @@ def option_key(name: str) -> str | None:
     return key if key in OPTIONS else None
 
 
+def check_option(key: str, value: Any, method: str) -> Any:
+    """``value`` validated for option ``key``; a hyper-parameter of optimization ``method`` with that
+    method's range (``rho`` may be in [0, 1) for RMSProp and in [0, 10] for another optimizer)."""
+    opt = METHOD_OPTIONS.get(method, {}).get(key) or OPTIONS[key]
+    return opt.check(key.replace("_", " "), value)
+
+
 def canonical_name(name: Any) -> str:
     """'Active Function' / 'active_function' -> 'active_function'; unknown -> ValueError."""
     if not isinstance(name, str):
@@ -188,17 +195,17 @@ def parse_options(pairs: tuple, kwargs: dict) -> dict[str, Any]:
     if len(pairs) % 2:
         raise ValueError(
             f"options must come in name/value pairs; got an odd number ({len(pairs)}): {pairs!r}")
-    given: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
     for name, value in [*zip(pairs[::2], pairs[1::2]), *kwargs.items()]:
         key = canonical_name(name)
-        if key in given:
+        if key in raw:
             raise ValueError(f"option {key!r} given twice")
-        given[key] = OPTIONS[key].check(key.replace("_", " "), value)
+        raw[key] = value
     out = {k: o.default for k, o in OPTIONS.items()}
-    method = METHOD_OPTIONS.get(given.get("optimization_method", out["optimization_method"]), {})
+    name = check_option("optimization_method", raw.get("optimization_method", out["optimization_method"]), "")
+    given = {k: check_option(k, v, name) for k, v in raw.items()}
+    method = METHOD_OPTIONS.get(name, {})
     out.update({k: o.default for k, o in method.items()})
-    for key in method.keys() & given.keys():  # the method's own range (a shared name may differ)
-        method[key].check(key.replace("_", " "), given[key])
     if given.get("textbook"):
         out.update({k: OPTIONS[k].textbook for k in QUIRK_OPTIONS})
         out.update({k: o.textbook for k, o in method.items() if o.textbook is not None})

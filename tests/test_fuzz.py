@@ -14,8 +14,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -68,16 +70,22 @@ op = st.one_of(
 program = st.tuples(create, st.lists(op, min_size=1, max_size=12)).map(lambda t: [t[0], *t[1]])
 
 
-def run_programs(programs: list, worker: Path = WORKER) -> list[dict]:
-    done = subprocess.run([sys.executable, str(worker)], input=json.dumps(programs), capture_output=True,
-                          text=True, timeout=300, cwd=worker.parent)
+def run_worker(worker: Path, items: list, timeout: float) -> list[dict]:
+    """Run ``items`` through ``worker`` in a subprocess: one JSON result per item; a death is a failure
+    naming the item it died in."""
+    done = subprocess.run([sys.executable, str(worker)], input=json.dumps(items), capture_output=True,
+                          text=True, timeout=timeout, cwd=worker.parent)
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0:
-        dying = programs[len(results)] if len(results) < len(programs) else None
-        raise AssertionError(f"the worker died (exit {done.returncode}) in program {len(results)}: {dying}\n"
+        dying = items[len(results)] if len(results) < len(items) else None
+        raise AssertionError(f"the worker died (exit {done.returncode}) in item {len(results)}: {dying}\n"
                              f"{done.stderr[-3000:]}")
-    assert len(results) == len(programs), done.stderr[-3000:]
+    assert len(results) == len(items), done.stderr[-3000:]
     return results
+
+
+def run_programs(programs: list, worker: Path = WORKER) -> list[dict]:
+    return run_worker(worker, programs, 300)
 
 
 # no shrinking: every example costs a process, and the worker already reports the failing program and step
@@ -143,3 +151,114 @@ file_case = st.one_of(network_case, network_case, mnist_case, idx_case)
 def test_hostile_files_load_correctly_or_are_refused_naming_the_file(cases):
     bad = [(r, cases[r["i"]]) for r in run_programs(cases, FILES_WORKER) if not r["ok"]]
     assert not bad, "\n\n".join(f"case {c}\nfailed:\n{r['error']}" for r, c in bad[:3])
+
+
+# ------------------------------------------------------------------------- registrations
+# A student's registered function is untrusted (issue 21): random names (case collisions, fields, odd
+# characters, lengths around MATLAB's 31), slots, hyper-parameter dicts, and updates/activations that raise
+# or index out of bounds.  Each must be refused with ValueError/TypeError at registration, or train the same
+# way in both engines (tests/fuzz_registry_worker.py); never a crash, never a silent no-op.
+# ``NNTOOLBOX_FUZZ_REGISTRATIONS=250`` is a long local run (REGISTRATIONS specs per batch, one process each).
+from fuzz_registry_worker import EXCS, KS, SCALAR_KS, SCALARS, UPDATES  # noqa: E402 - the worker's templates
+
+REGISTRY_WORKER = Path(__file__).with_name("fuzz_registry_worker.py")
+REG_BATCHES = int(os.environ.get("NNTOOLBOX_FUZZ_REGISTRATIONS", "2"))
+REGISTRATIONS = 40
+BATCHES_PER_WORKER = 25  # then a fresh worker: every accepted registration stays compiled in its process
+NAME_POOL = ["adam", "ADAM", "Momentum", "rmsprop", "Relu", "SIGMOID", "softmax", "momentum", "learning_rate",
+             "Cost", "vW", "rb", "sGamma", "AdamTime", "history", "dtype", "my opt", "opt-1", "1opt", "Ünï", "",
+             "x" * 27, "y" * 28, "z" * 31, "w" * 32, "Opt\n", "_opt"]
+valid_names = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,33}", fullmatch=True)
+names = st.one_of(st.sampled_from(NAME_POOL), valid_names, valid_names, st.text(max_size=12))
+HYPER_KEYS = ["r", "size", "depth", "cost", "encoder", "grad_squared", "b", "w", "rho", "gain", "beta1",
+              "delta", "momentum", "learning_rate", "Gain", "x y", "v", "q", "s", "vecnum", "é"]
+hypers = st.one_of(st.dictionaries(st.sampled_from(["gain", "beta1", "kappa", "rho", "momentum"]),
+                                   st.sampled_from([0.5, 0.25]), max_size=3),
+                   st.dictionaries(st.sampled_from(HYPER_KEYS), st.sampled_from([0.5, 2.0, -1, "nan", "big"]),
+                                   max_size=3))
+
+optimizer_spec = st.fixed_dictionaries({
+    "kind": st.just("optimizer"), "name": names, "body": st.sampled_from(sorted(UPDATES)), "k": st.sampled_from(KS),
+    "exc": st.sampled_from(EXCS), "jit": st.booleans(),
+    "slots": st.one_of(st.lists(st.sampled_from(["v", "r", "s", "q"]), max_size=3, unique=True),
+                       st.lists(st.sampled_from(["v", "r", "s", "q", "vv", "V", "1", ""]), max_size=3)),
+    "hyper": hypers, "time": st.sampled_from([None, "update", "update", "epoch", "bogus"])})
+activation_spec = st.fixed_dictionaries({
+    "kind": st.just("activation"), "name": names, "f": st.sampled_from(sorted(SCALARS)),
+    "df": st.sampled_from(sorted(SCALARS)), "k": st.sampled_from(SCALAR_KS),
+    "exc": st.sampled_from(EXCS), "jit": st.booleans(), "hidden": st.booleans(), "output": st.booleans()})
+# mostly well-formed ones too, so that many are accepted and trained (the raising and out-of-bounds bodies
+# still have to be told apart at registration or in training)
+unique_names = st.from_regex(r"Fz[A-Za-z0-9]{6,12}", fullmatch=True)
+optimizer_ok = optimizer_spec.map(dict).flatmap(lambda d: st.fixed_dictionaries({
+    **{k: st.just(v) for k, v in d.items()}, "name": unique_names,
+    "slots": st.lists(st.sampled_from(["v", "r", "s", "q"]), max_size=3, unique=True),
+    "hyper": st.dictionaries(st.sampled_from(["gain", "beta1", "kappa"]), st.sampled_from([0.5, 0.25]), max_size=3),
+    "time": st.sampled_from([None, "update", "epoch"])}))
+activation_ok = activation_spec.flatmap(lambda d: st.fixed_dictionaries({
+    **{k: st.just(v) for k, v in d.items()}, "name": unique_names, "hidden": st.just(True)}))
+registration = st.one_of(optimizer_spec, activation_spec, optimizer_ok, optimizer_ok, activation_ok)
+
+
+class RegistryWorker:
+    """One worker process serving BATCHES_PER_WORKER batches (each template compiles once per process)."""
+
+    def __init__(self) -> None:
+        self.proc, self.served = None, 0
+
+    def run(self, specs: list) -> list[dict]:
+        if self.proc is None or self.served == BATCHES_PER_WORKER:
+            self.close()
+            self.stderr = tempfile.TemporaryFile("w+")
+            self.proc = subprocess.Popen([sys.executable, str(REGISTRY_WORKER)], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=self.stderr, text=True,
+                                         cwd=REGISTRY_WORKER.parent)
+            self.served = 0
+        self.served += 1
+        self.proc.stdin.write(json.dumps(specs) + "\n")
+        self.proc.stdin.flush()
+        results = []
+        for line in self.proc.stdout:
+            if line.startswith('{"done"'):
+                return results
+            if line.startswith("{"):
+                results.append(json.loads(line))
+        code = self.proc.wait()  # the worker died
+        self.stderr.seek(0)
+        dying = specs[len(results)] if len(results) < len(specs) else None
+        self.proc = None
+        raise AssertionError(f"the worker died (exit {code}) in item {len(results)}: {dying}\n"
+                             f"{self.stderr.read()[-3000:]}")
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=60)
+            self.proc = None
+
+
+REGISTRY = RegistryWorker()
+
+
+def run_registrations(specs: list) -> list[dict]:
+    results = REGISTRY.run(specs)
+    if os.environ.get("NNTOOLBOX_FUZZ_LOG"):  # a long run's tally of outcomes (refused / ok / raised)
+        with open(os.environ["NNTOOLBOX_FUZZ_LOG"], "a") as log:
+            log.write(json.dumps([r.get("outcome", "failed") for r in results]) + "\n")
+    return results
+
+
+@settings(max_examples=REG_BATCHES, deadline=None, database=None,
+          derandomize="NNTOOLBOX_FUZZ_REGISTRATIONS" not in os.environ, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
+@given(st.lists(registration, min_size=REGISTRATIONS, max_size=REGISTRATIONS))
+def test_random_registrations_are_refused_or_train_alike_in_both_engines(specs):
+    results = run_registrations(specs)
+    bad = [(r, specs[r["i"]]) for r in results if not r["ok"]]
+    assert not bad, "\n\n".join(f"spec {s}\n{r['error']}" for r, s in bad[:3])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_registry_worker():
+    yield
+    REGISTRY.close()

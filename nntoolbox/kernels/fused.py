@@ -56,6 +56,10 @@ I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE
 F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(5)
 # mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
 S_VECNUM, S_TIME, S_DROPSTEP = range(3)
+# which registered function raised (the kernels stop and return it with the input it raised at)
+FAILED = (None, ("update", None), ("lookahead", None), ("active_function", "f"), ("active_function", "df"),
+          ("output_function", "f"), ("output_function", "df"))
+FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF = range(1, 7)
 
 
 # Sums over the batch may be reassociated (several partial sums, as BLAS does): that is what lets
@@ -453,7 +457,10 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
     activations', ``mm``/``mmt`` the small-layer products (first-class functions).  With a look-ahead the
     forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
-    Blocks are ``units x m`` (the course's layout), flat in the work buffers."""
+    Blocks are ``units x m`` (the course's layout), flat in the work buffers.
+
+    Returns ``(failed, value)``: 0, or the FAIL_* code of a function that raised (the epoch stops
+    there) and, for an activation, the input it raised at."""
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
@@ -479,10 +486,12 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     nin, nout = sizes[0], sizes[L]
     rows_in = _input_as_rows(sizes)
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
+    failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
-        if iopt[I_LOOKAHEAD]:
-            lookahead(params, state, hyper, fwd)
+        if iopt[I_LOOKAHEAD] and lookahead(params, state, hyper, fwd):
+            failed = FAIL_LOOKAHEAD
+            break
         A0, G = block(acts, 0, nin, m), block(acts, 0, m, nin)  # the input block, one of two layouts
         for s in range(m):
             _gather_row(X, perm[bounds[bi] + s], s, A0, G, rows_in)
@@ -502,10 +511,10 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
                                             block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
             zflat = flat(acts, m * aoff[k + 1], m * h)
-            if k == L - 1:
-                out_f(zflat, h)
-            else:
-                act_f(zflat, h)
+            at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
+            if at:
+                failed, value = FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
+                break
             if iopt[I_DROPOUT] and k < L - 1:
                 R = block(raws, m * aoff[k + 1], h, m)
                 p = fopt[F_KEEP]
@@ -514,6 +523,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                         R[j, s] = Z[j, s]
                         Z[j, s] = Z[j, s] * (1.0 / p if keep_unit(seed, np.int64(scal[S_DROPSTEP]), k, j * m + s, p)
                                              else 0.0)
+        if failed:
+            break
         if iopt[I_DROPOUT]:
             scal[S_DROPSTEP] += 1
         AL = block(acts, m * aoff[L], nout, m)
@@ -555,7 +566,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 for j in range(nout):
                     T[j, s] = -(Y[r, j] - AL[j, s])
         if not softmax:  # times f'(z) written in terms of a
-            out_df(flat(acts, m * aoff[L], m * nout), flat(th, 0, m * nout))
+            aflat = flat(acts, m * aoff[L], m * nout)
+            at = out_df(aflat, flat(th, 0, m * nout))
+            if at:
+                failed, value = FAIL_OUT_DF, aflat[at - 1]
+                break
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
@@ -583,27 +598,35 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     for s in range(m):
                         T2[j, s] = T2[j, s] + extra
             t2flat = flat(th2, 0, m * w)
-            if iopt[I_DROPOUT]:  # f'(raw activation), then the mask (kept units scaled by 1/p)
-                act_df(flat(raws, m * aoff[k], m * w), t2flat)
+            aflat = flat(raws if iopt[I_DROPOUT] else acts, m * aoff[k], m * w)  # f'(raw activation) with dropout
+            at = act_df(aflat, t2flat)
+            if at:
+                failed, value = FAIL_ACT_DF, aflat[at - 1]
+                break
+            if iopt[I_DROPOUT]:  # then the mask (kept units scaled by 1/p)
                 p = fopt[F_KEEP]
                 for j in range(w):
                     for s in range(m):
                         kept = keep_unit(seed, np.int64(scal[S_DROPSTEP] - 1), k - 1, j * m + s, p)
                         T2[j, s] = T2[j, s] * (1.0 / p if kept else 0.0)
-            else:
-                act_df(flat(acts, m * aoff[k], m * w), t2flat)
             th, th2 = th2, th
             T = T2
+        if failed:
+            break
         # optimizer step over the whole flat buffer
         if iopt[I_TIME_PER_UPDATE]:
             scal[S_TIME] += 1
-        update(params, grads, state, hyper, max(scal[S_TIME], 1.0))
+        if update(params, grads, state, hyper, max(scal[S_TIME], 1.0)):
+            failed = FAIL_UPDATE
+            break
     restore_fpu(fpu)
+    return failed, value
 
 
 @njit
 def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
-    """Inference forward pass in blocks of rows (stored BN statistics, no dropout)."""
+    """Inference forward pass in blocks of rows (stored BN statistics, no dropout); returns
+    ``(failed, value)`` as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
     big = int(sizes.max())
@@ -628,16 +651,18 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
             else:
                 _matmul(W, block(a, 0, sizes[k], m), Z, False, mm)
             _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
-            if k == L - 1:
-                out_f(flat(z, 0, m * h), h)
-            else:
-                act_f(flat(z, 0, m * h), h)
+            zflat = flat(z, 0, m * h)
+            at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
+            if at:
+                restore_fpu(fpu)
+                return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
             a, z = z, a
         A = block(a, 0, sizes[L], m)
         for s in range(m):
             for j in range(A.shape[0]):
                 out[start + s, j] = A[j, s]
     restore_fpu(fpu)
+    return 0, 0.0
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -704,10 +729,18 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     dt = buf.params.dtype
     act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
     update, lookahead = opt.kernels(dt)
-    _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt), np.ascontiguousarray(perm, np.int64),
-           bounds, sizes, lay, buf.params, buf.grads, buf.state if buf.state.shape[0] else
-           np.zeros((1, 1), dt), _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed),
-           _hyper(nn, opt), update, lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
+    state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
+    hyper = _hyper(nn, opt)
+    failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
+                           np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
+                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, update,
+                           lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
+    if failed == FAIL_UPDATE:
+        opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
+    elif failed == FAIL_LOOKAHEAD:
+        opt.raise_failure("lookahead", buf.params, state, hyper, np.empty_like(buf.params))
+    elif failed:
+        _raise_activation_failure(nn, failed, value, dt)
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
     if counter:
@@ -724,6 +757,14 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
     act_f, _, out_f, _ = _activation_kernels(nn, dt)
-    _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out, act_f, out_f,
-             small_kernels(dt)[0])
+    failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
+                             act_f, out_f, small_kernels(dt)[0])
+    if failed:
+        _raise_activation_failure(nn, failed, value, dt)
     return out
+
+
+def _raise_activation_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
+    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``)."""
+    field, what = FAILED[failed]
+    ACTIVATIONS[nn[field]].raise_failure(what, value, dt)
