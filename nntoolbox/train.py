@@ -14,6 +14,7 @@ from .backprop import backward
 from .checks import check_class_labels, check_finite_parameters, check_trainable, check_training_data, check_xy
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
+from .interrupts import SigintOnce
 from .functions import data_cost
 from .memory import check_train
 from .network import Network, _readonly
@@ -207,13 +208,23 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
 
     If the cost becomes NaN/inf, or the run is interrupted (Ctrl-C), the run
     stops at the end of the last complete epoch, ``nn.diverged`` /
-    ``nn.interrupted`` is set, and a warning says so.
+    ``nn.interrupted`` is set, and a warning says so.  Further Ctrl-Cs while
+    it stops (or one after the last epoch) only set ``nn.interrupted``.  A
+    caller that takes the run as a result checks ``nn.interrupted``.
     """
-    with limited_blas():  # BLAS threads inside training: see nntoolbox.threads
-        return _nn_train(nn, option, train_x, train_y)
+    # BLAS threads inside training: see nntoolbox.threads
+    with SigintOnce() as sigint, limited_blas():
+        work = _nn_train(nn, option, train_x, train_y, sigint)
+    if sigint.received and not work["interrupted"]:  # a Ctrl-C while the record was written: say so
+        work._fields["interrupted"] = True
+        warnings.warn(_INTERRUPTED, RuntimeWarning, stacklevel=2)
+    return work
 
 
-def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
+_INTERRUPTED = "nn_train interrupted: the network is kept as it was after its last complete epoch"
+
+
+def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: SigintOnce) -> Network:
     opt = parse_train_options(option)
     check_finite_parameters(nn)
     check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
@@ -303,12 +314,13 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
                 best = new_best
             if stop:
                 break
+        sigint.armed = False  # from here on a Ctrl-C is counted (nn_train reports it), never raised
     except KeyboardInterrupt:
+        sigint.armed = False
         work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
         work._fields["diverged"], work._fields["interrupted"] = False, True
-        warnings.warn("nn_train interrupted: the network is kept as it was after its last complete epoch",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(_INTERRUPTED, RuntimeWarning, stacklevel=2)
     finally:
         if bar is not None:
             bar.close()
