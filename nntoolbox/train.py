@@ -17,9 +17,10 @@ from .forward import ce_factor, forward_train, record_cost
 from .interrupts import SigintOnce
 from .functions import data_cost
 from .memory import check_train
-from .network import Network, _readonly
+from .network import Network
 from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
+from .record import Record
 from .threads import limited_blas
 
 ENGINES = ("fused", "stepwise")
@@ -179,7 +180,8 @@ class _Validation:
 
 
 def _flush(nn: Network, costs: list[np.ndarray], rows: list[dict[str, float]]) -> None:
-    """Record the epochs' batch costs (``nn.cost``, the course's rule) and history rows on ``nn``."""
+    """Record the epochs' batch costs (``nn.cost``, the course's rule) and history rows on ``nn``
+    (appended in amortised constant time: :class:`nntoolbox.record.Record`)."""
     if costs:
         record_cost(nn, np.concatenate(costs))
     if rows:
@@ -188,8 +190,8 @@ def _flush(nn: Network, costs: list[np.ndarray], rows: list[dict[str, float]]) -
         for col in HISTORY_COLUMNS:
             if col in rows[0] or col in hist:
                 new = np.array([r.get(col, math.nan) for r in rows])
-                hist[col] = _readonly(np.concatenate([hist[col], new]) if col in hist else
-                                      np.concatenate([np.full(n_old, np.nan), new]) if n_old else new)
+                hist[col] = hist[col].append(new) if col in hist else \
+                    Record(np.concatenate([np.full(n_old, np.nan), new]) if n_old else new)
         nn._hist = hist
     costs.clear()
     rows.clear()
@@ -227,7 +229,8 @@ _INTERRUPTED = "nn_train interrupted: the network is kept as it was after its la
 def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: SigintOnce) -> Network:
     opt = parse_train_options(option)
     check_finite_parameters(nn)
-    check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
+    # MemoryError before copying what cannot fit, or running to where its record cannot
+    check_train(nn, train_x, train_y, opt.batch_size, opt.iteration, len(HISTORY_COLUMNS))
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
     if opt.batch_size > m:

@@ -60,3 +60,81 @@ def test_double_ctrl_c_never_escapes_the_rollback():
         assert result.history["epoch"].tolist() == list(range(1, epochs + 1))
         assert len(result.cost) == 2_000_000 + 5 * epochs
     assert escaped == 0, f"KeyboardInterrupt escaped nn_train in {escaped} of {TRIES} tries"
+
+
+def test_course_loop_appends_in_amortised_storage():
+    """nn_train once per epoch (the course's loop) and nn_forward per batch reallocate their records
+    O(log n) times, not once per call."""
+    from nntoolbox import nn_forward
+    nn, buffers = net(), set()
+    for _ in range(300):
+        nn = nn_train(nn, {"batch_size": 20}, X, Y)
+        buffers.add(id(nn._fields["cost"]._store.data))
+        buffers.add(id(nn._hist["seconds"]._store.data))
+    assert len(nn.cost) == 1500 and len(nn.history) == 300 and len(buffers) < 30
+    assert nn.history["epoch"].dtype == np.int64 and nn.history["epoch"].tolist() == list(range(1, 301))
+    stored = set()
+    for k in range(200):
+        nn = nn_forward(nn, X[:10], Y[:10])
+        stored.add(id(nn._fields["cost"]._store.data))
+    assert len(nn.cost) == 1700 and len(stored) < 5
+
+
+@pytest.mark.parametrize("cost_history", ["course", "append"])
+def test_copies_never_see_each_others_appends(cost_history):
+    base = nn_train(net(cost_history=cost_history), {"batch_size": 20, "iteration": 3}, X, Y)
+    cost, history = base.cost, base.history
+    twin = base.copy()
+    a = nn_train(base, {"batch_size": 20, "iteration": 2, "rng": 1}, X, Y)
+    b = nn_train(twin, {"batch_size": 50, "iteration": 1, "rng": 2}, X, Y)  # appends from the same length
+    c = nn_train(base, {"batch_size": 20, "iteration": 2, "rng": 1}, X, Y)
+    np.testing.assert_array_equal(base.cost, cost)  # the arguments and views taken before are unchanged
+    np.testing.assert_array_equal(twin.cost, cost)
+    assert base.history.equals(history) and len(twin.history) == 3
+    assert len(a.cost) == 25 and len(b.cost) == 17 and len(a.history) == 5 and len(b.history) == 4
+    np.testing.assert_array_equal(a.cost, c.cost)
+    np.testing.assert_array_equal(a.history.drop(columns="seconds"), c.history.drop(columns="seconds"))
+    np.testing.assert_array_equal(b.cost[2:15], cost[2:15])
+    assert not b.cost.flags.writeable and not a.cost.flags.writeable
+    with pytest.raises(ValueError):
+        a.cost[0] = 1.0
+
+
+def test_course_cost_quirk_is_kept():
+    """nn_forward.m's ``nn.cost(size(nn.cost)+1) = c``: entry 2 (index 1) always holds the newest cost."""
+    nn = net()
+    nn.cost = [5.0, 3.0, 7.0]
+    np.testing.assert_array_equal(nn.cost, [5, 3, 7])  # a cost set by hand is read back as set
+    out = nn_train(nn, {"batch_size": 20, "iteration": 2}, X, Y)
+    plain = nn_train(net(cost_history="append"), {"batch_size": 20, "iteration": 2}, X, Y)
+    np.testing.assert_array_equal(out.cost[3:], plain.cost)
+    assert out.cost[0] == 5 and out.cost[2] == 7 and out.cost[1] == plain.cost[-1]
+    switched = out.copy()
+    switched.cost_history = "append"
+    later = nn_train(switched, {"batch_size": 20}, X, Y)
+    assert later.cost[1] == out.cost[1] and len(later.cost) == 18  # 'append' leaves entry 2 alone
+
+
+def test_pickle_and_save_keep_the_record(tmp_path):
+    import pickle
+    from nntoolbox.io import nn_load, nn_save
+    nn = nn_train(net(), {"batch_size": 20, "iteration": 4}, X, Y)
+    again = pickle.loads(pickle.dumps(nn))
+    np.testing.assert_array_equal(again.cost, nn.cost)
+    assert again._fields["cost"].nbytes == nn.cost.nbytes  # without the spare room
+    assert again.history.equals(nn.history)
+    nn_save(nn, tmp_path / "nn.npz")
+    np.testing.assert_array_equal(nn_load(tmp_path / "nn.npz").cost, nn.cost)
+
+
+def test_memory_check_counts_the_record_of_the_epochs_asked(monkeypatch):
+    from nntoolbox import memory
+    monkeypatch.setenv(memory.ENV_VAR, "1G")
+    with pytest.raises(MemoryError, match=r"for 1000000000 epochs \(of which .* GiB for the cost record and "
+                       r"history"):
+        nn_train(net(), {"batch_size": 20, "iteration": 10 ** 9, "validation": (X, Y), "patience": 5}, X, Y)
+    # the same with the default early epochs trains
+    assert len(nn_train(net(), {"batch_size": 20, "iteration": 10, "validation": (X, Y), "patience": 5}, X, Y)
+               .history) <= 10
+    # 10**9 * (5 batches + 5 columns) * 8 bytes * 3
+    assert memory.record_bytes(net(), 5, 10 ** 9, 5) == 3 * 8 * 10 * 10 ** 9
