@@ -271,10 +271,11 @@ def load_record(path: Path, spec: Mapping[str, Any]) -> dict[str, Any] | None:
         missing = [k for k in ("key", "history", *RESULT_COLUMNS) if k not in result]
         if missing:
             raise ValueError(f"no {', '.join(missing)}")
+        history = result["history"]  # a dict of columns, or [] from a run that failed before training
         if result["key"] != spec["key"] or result["status"] not in ("ok", "failed", "diverged") \
-                or not isinstance(result["history"], dict):
+                or not isinstance(history, (dict, list)):
             raise ValueError("not the result of this run")
-        epochs = len(result["history"].get("epoch", ()))
+        epochs = len(history.get("epoch", ())) if isinstance(history, dict) else 0
         if result["status"] == "ok" and epochs != spec["epochs"]:
             raise ValueError(f"status ok after {epochs} of {spec['epochs']} epochs")
     except (ValueError, TypeError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

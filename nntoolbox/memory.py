@@ -126,6 +126,8 @@ def check_train(nn: Any, x: Any, y: Any, batch_size: int, iteration: int = 1, hi
     samples = len(x) if hasattr(x, "__len__") else "the"
     record = record_bytes(nn, -(-samples // batch_size) if isinstance(samples, int) else 1, iteration,
                           history_columns)
-    require(4 * net + data + batch + record, f"nn_train of a {list(sizes)} network on {samples} samples for "
-            f"{iteration} epochs (of which {format_bytes(record)} for the cost record and history it keeps: "
-            "fewer epochs per call need less)")
+    needed = 4 * net + data + batch + record
+    # the record is named where it is what does not fit (iteration=1e9 "until patience stops it")
+    kept = (f" for {iteration} epochs (of which {format_bytes(record)} for the cost record and history it "
+            "keeps: train fewer epochs per call)") if 2 * record > needed else ""
+    require(needed, f"nn_train of a {list(sizes)} network on {samples} samples{kept}")

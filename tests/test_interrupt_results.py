@@ -3,6 +3,7 @@ propagates after saving what finished; damaged run records are rerun, not truste
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -85,6 +86,16 @@ def test_damaged_run_record_is_rerun_with_a_warning(data, tmp_path, content):
         again = sweep(BASE, GRID, data, epochs=3, out=tmp_path, progress=False, plots=False)
     assert again.results["status"].tolist() == ["ok"] * 3
     assert json.loads(path.read_text())["status"] == "ok"
+
+
+def test_complete_records_are_loaded_without_a_warning(data, tmp_path, monkeypatch):
+    grid = [{"learning_rate": -1.0}, {}]
+    first = sweep(BASE, grid, data, epochs=3, out=tmp_path, progress=False, plots=False)
+    assert first.results["status"].tolist() == ["failed", "ok"]
+    monkeypatch.setattr(compare, "run_one", lambda *a: pytest.fail("a complete record was rerun"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sweep(BASE, grid, data, epochs=3, out=tmp_path, progress=False, plots=False)
 
 
 def test_truncated_run_recorded_ok_by_an_older_version_is_rerun(data, tmp_path):
