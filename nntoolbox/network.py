@@ -287,6 +287,9 @@ class Network(MutableMapping):
                             tuple(slots), tuple(sig))
         self._dropout_seed, self._dropout_step = state["dropout"]
         self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}
+        if not isinstance(self._fields["cost"], Record):  # pickled before records grew in place (issue 21)
+            self._fields["cost"] = Record(self._fields["cost"], float)
+            self._hist = {k: Record(v) for k, v in self._hist.items()}
 
     # ---- mapping interface ----
     def _view_fields(self) -> dict[str, tuple[str, Any]]:

@@ -9,11 +9,15 @@ appending from the same length gets a buffer of its own).
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
 
 _MIN_CAPACITY = 16
+# held while a record claims room in a buffer: of two threads appending to copies of one network,
+# one extends the buffer, the other gets its own
+_CLAIM = threading.Lock()
 
 
 class _Store:
@@ -50,13 +54,15 @@ class Record:
         new = np.asarray(values).ravel()
         n, k, store = self._n, new.size, self._store
         dtype = np.result_type(store.data, new)
-        # not ours to extend in place (another record reached the mark), full, or another dtype: a new buffer
-        if store.used != n or n + k > store.data.size or dtype != store.data.dtype:
+        with _CLAIM:
+            in_place = store.used == n and n + k <= store.data.size and dtype == store.data.dtype
+            if in_place:
+                store.used = n + k
+        if not in_place:  # another record reached the mark, the buffer is full, or another dtype: a new one
             data = np.empty(max(2 * (n + k), _MIN_CAPACITY), dtype)
             data[:n] = store.data[:n]
-            store = _Store(data, n)
+            store = _Store(data, n + k)
         store.data[n:n + k] = new
-        store.used = n + k
         out = Record.__new__(Record)
         out._store, out._n = store, n + k
         out._second = self._second if second is None else float(second)

@@ -138,3 +138,27 @@ def test_memory_check_counts_the_record_of_the_epochs_asked(monkeypatch):
                .history) <= 10
     # 10**9 * (5 batches + 5 columns) * 8 bytes * 3
     assert memory.record_bytes(net(), 5, 10 ** 9, 5) == 3 * 8 * 10 * 10 ** 9
+
+
+def test_network_pickled_with_plain_arrays_still_trains():
+    """Pickles made before the records (nn.cost and history columns as arrays) load and train on."""
+    from nntoolbox.network import Network
+    old = nn_train(net(), {"batch_size": 20, "iteration": 2}, X, Y)
+    state = old.__getstate__()
+    state["fields"] = {**state["fields"], "cost": np.array(old.cost)}
+    state["hist"] = {k: np.array(v) for k, v in state["hist"].items()}
+    loaded = Network.__new__(Network)
+    loaded.__setstate__(state)
+    more = nn_train(loaded, {"batch_size": 20}, X, Y)
+    assert len(more.cost) == 15 and more.history["epoch"].tolist() == [1, 2, 3]
+
+
+def test_threads_appending_to_copies_of_one_network_keep_their_own_records():
+    from concurrent.futures import ThreadPoolExecutor
+    from nntoolbox.record import Record
+    base = Record(np.arange(10.0)).append([10.0])  # room to spare past the mark
+    with ThreadPoolExecutor(8) as pool:
+        grown = list(pool.map(lambda k: base.append(np.full(1000, float(k))), range(64)))
+    for k, r in enumerate(grown):
+        np.testing.assert_array_equal(r.array()[11:], k)
+        np.testing.assert_array_equal(r.array()[:11], np.arange(11.0))
