@@ -59,7 +59,8 @@ class Record:
             if in_place:
                 store.used = n + k
         if not in_place:  # another record reached the mark, the buffer is full, or another dtype: a new one
-            data = np.empty(max(2 * (n + k), _MIN_CAPACITY), dtype)
+            # doubling what is kept (amortised appends), not what is appended (one big append: no spare room)
+            data = np.empty(max(n + k, 2 * n, _MIN_CAPACITY), dtype)
             data[:n] = store.data[:n]
             store = _Store(data, n + k)
         store.data[n:n + k] = new

@@ -14,7 +14,7 @@ from .backprop import backward
 from .checks import check_class_labels, check_finite_parameters, check_trainable, check_training_data, check_xy
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
-from .interrupts import SigintOnce
+from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
 from .memory import check_train
 from .network import Network
@@ -25,6 +25,9 @@ from .threads import limited_blas
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
+# epochs whose costs and history rows wait in lists (Python objects, ~0.5 KiB an epoch) before they are
+# appended to nn.cost / nn.history: a long run's memory grows by the records only
+FLUSH_EPOCHS = 256
 
 
 @dataclass
@@ -312,7 +315,12 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
                     work = answer.copy()
                 stop = stop or answer is False
             if epoch != last:  # after the last epoch nothing can roll back
-                good = (work.copy(), len(costs))
+                if len(costs) >= FLUSH_EPOCHS:  # memory: the pending epochs go to the records' amortised storage
+                    with sigint_deferred():  # flushed and snapshotted together; a Ctrl-C is raised after
+                        _flush(work, costs, rows)
+                        good = (work.copy(), 0)
+                else:
+                    good = (work.copy(), len(costs))
             if new_best is not None:
                 best = new_best
             if stop:

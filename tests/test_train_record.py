@@ -162,3 +162,37 @@ def test_threads_appending_to_copies_of_one_network_keep_their_own_records():
     for k, r in enumerate(grown):
         np.testing.assert_array_equal(r.array()[11:], k)
         np.testing.assert_array_equal(r.array()[:11], np.arange(11.0))
+
+
+@pytest.mark.parametrize("stop_at", [2, 4, 5, 7, 10])
+def test_records_flushed_during_a_run_roll_back_with_it(monkeypatch, stop_at):
+    """Long runs move pending epochs into the records every FLUSH_EPOCHS epochs; a Ctrl-C (or NaN) just
+    before or after a flush still keeps exactly the epochs that completed."""
+    import nntoolbox.train as train
+    monkeypatch.setattr(train, "FLUSH_EPOCHS", 3)
+    real = train._Validation.score
+
+    def score(self, nn):
+        if score.calls == stop_at - 1:
+            raise KeyboardInterrupt
+        score.calls += 1
+        return real(self, nn)
+    score.calls = 0
+    monkeypatch.setattr(train._Validation, "score", score)
+    option = {"batch_size": 20, "iteration": 12, "validation": (X, Y), "restore_best": False, "rng": 0}
+    with pytest.warns(RuntimeWarning, match="interrupted"):
+        out = nn_train(net(cost_history="append"), option, X, Y)
+    monkeypatch.undo()
+    same = nn_train(net(cost_history="append"), {**option, "iteration": stop_at - 1}, X, Y)
+    assert out.interrupted and out.history["epoch"].tolist() == list(range(1, stop_at))
+    np.testing.assert_array_equal(out.cost, same.cost)
+    np.testing.assert_array_equal(out._buf.params, same._buf.params)
+
+
+def test_pending_epochs_are_bounded(monkeypatch):
+    import nntoolbox.train as train
+    monkeypatch.setattr(train, "FLUSH_EPOCHS", 3)
+    sizes, real = [], train._flush
+    monkeypatch.setattr(train, "_flush", lambda nn, costs, rows: sizes.append(len(rows)) or real(nn, costs, rows))
+    out = nn_train(net(), {"batch_size": 20, "iteration": 10}, X, Y)
+    assert sizes == [3, 3, 3, 1] and len(out.history) == 10 and len(out.cost) == 50
