@@ -99,7 +99,8 @@ def test_ctrl_c_in_compare_script_sweeps(tmp_path, jobs):
             proc.wait()
             bad.append(("ended before the sweep", proc.stderr.read()))
             continue
-        code, _, err = interrupt(proc, rng.uniform(0.1, 1.0) if starting else rng.uniform(0, 4.0))
+        code, _, err = interrupt(proc, rng.uniform(0.1, 1.0) if starting else
+                                  rng.uniform(0, 4.0 if jobs == 1 else 10.0))  # workers start slowly
         after = records(out)
         outcomes.append(code)
         lines = [line for line in err.splitlines() if line.strip()]
