@@ -41,7 +41,7 @@ warnings.simplefilter("ignore")
 rng = np.random.default_rng(0)
 y = np.arange(300) % 2
 x = rng.normal(size=(300, 4)) + y[:, None]
-search = GridSearchCV(NNClassifier(hidden_layer_sizes=(8,), epochs=400, batch_size=20, random_state=0),
+search = GridSearchCV(NNClassifier(hidden_layer_sizes=(8,), epochs=4000, batch_size=20, random_state=0),
                       {"learning_rate": [0.001, 0.01, 0.1], "optimization_method": ["Adam", "RMSProp"]},
                       cv=3, n_jobs=int(sys.argv[1]))
 print("fitting", flush=True)
