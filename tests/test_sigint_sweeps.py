@@ -70,12 +70,14 @@ def before_our_code(code: int, err: str) -> bool:
     return code in (-signal.SIGINT, 1, -signal.SIGABRT) and not any(name in err for name in ours)
 
 
-def interrupt(proc: subprocess.Popen, delay: float) -> tuple[int | None, str, str]:
-    """SIGINT after ``delay`` seconds; the exit status (None: still running, killed) and output."""
+def interrupt(proc: subprocess.Popen, delay: float) -> tuple[int | None, str, str, float]:
+    """SIGINT after ``delay`` seconds; the exit status (None: still running, killed), output, and when
+    the signal was sent (``time.time()``)."""
     time.sleep(delay)
+    sent = time.time()
     proc.send_signal(signal.SIGINT)
     finished = finish(proc, SWALLOWED_AFTER)
-    return (None, "", "") if finished is None else (proc.returncode, *finished)
+    return (None, "", "", sent) if finished is None else (proc.returncode, *finished, sent)
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -99,15 +101,15 @@ def test_ctrl_c_in_compare_script_sweeps(tmp_path, jobs):
             proc.wait()
             bad.append(("ended before the sweep", proc.stderr.read()))
             continue
-        code, _, err = interrupt(proc, rng.uniform(0.1, 1.0) if starting else
+        code, _, err, sent = interrupt(proc, rng.uniform(0.1, 1.0) if starting else
                                   rng.uniform(0, 4.0 if jobs == 1 else 10.0))  # workers start slowly
         after = records(out)
         outcomes.append(code)
         lines = [line for line in err.splitlines() if line.strip()]
         if code is None:
             bad.append(("interrupt swallowed (still running)", ""))
-        elif code == 0:
-            bad.append(("ran to the end (interrupt swallowed)", err))
+        elif code == 0 and not (out / "summary.csv").stat().st_mtime < sent:
+            bad.append(("ran to the end (interrupt swallowed)", err))  # else: it had ended before the signal
         elif code == 130 and (len(lines) != 1 or "Traceback" in err):
             bad.append(("not a one-line message", err))
         elif code != 130 and not (starting and before_our_code(code, err)):
@@ -140,7 +142,7 @@ def test_ctrl_c_in_grid_search(tmp_path, jobs):
             proc.wait()
             bad.append(("ended before fitting", proc.stderr.read()))
             continue
-        code, out, err = interrupt(proc, rng.uniform(0, 3.0))
+        code, out, err, _ = interrupt(proc, rng.uniform(0, 3.0))
         outcomes.append(code)
         if code is None:
             bad.append(("interrupt swallowed (still running)", ""))
