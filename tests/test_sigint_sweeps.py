@@ -102,7 +102,7 @@ def test_ctrl_c_in_compare_script_sweeps(tmp_path, jobs):
             bad.append(("ended before the sweep", proc.stderr.read()))
             continue
         code, _, err, sent = interrupt(proc, rng.uniform(0.1, 1.0) if starting else
-                                  rng.uniform(0, 4.0 if jobs == 1 else 10.0))  # workers start slowly
+                                  rng.uniform(0, 4.0 if jobs == 1 else 7.0))  # workers start slowly
         after = records(out)
         outcomes.append(code)
         lines = [line for line in err.splitlines() if line.strip()]
