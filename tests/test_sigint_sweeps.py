@@ -89,6 +89,12 @@ def test_ctrl_c_in_compare_script_sweeps(tmp_path, jobs):
            "--no-progress", "--out", str(out)]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     rng = np.random.default_rng(SEED + jobs)
+    # a whole sweep first: the SIGINTs come within the time its runs took (the machine's load decides it)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_for(proc, "KRK")
+    start = time.time()
+    assert finish(proc, 900) is not None and proc.returncode == 0
+    sweep_seconds = time.time() - start
     bad, outcomes = [], []
     for i in range(TRIES):
         if len(records(out)) >= 4:  # leave work for this try: a resume of a finished sweep ends at once
@@ -102,7 +108,7 @@ def test_ctrl_c_in_compare_script_sweeps(tmp_path, jobs):
             bad.append(("ended before the sweep", proc.stderr.read()))
             continue
         code, _, err, sent = interrupt(proc, rng.uniform(0.1, 1.0) if starting else
-                                  rng.uniform(0, 4.0 if jobs == 1 else 7.0))  # workers start slowly
+                                       rng.uniform(0, 0.6 * sweep_seconds))
         after = records(out)
         outcomes.append(code)
         lines = [line for line in err.splitlines() if line.strip()]
