@@ -7,8 +7,11 @@ address.  It returns a tidy table (one row per run per epoch) and a summary
 (mean ± std over seeds per configuration), writes both with plots into the
 output folder, and resumes: each run's result is written atomically to
 ``<out>/runs/<key>.json``, keyed by configuration, seed, epochs and data, and
-is not recomputed when the sweep is started again.  A run that fails (bad
-option, exception) or diverges is recorded with its status; the others go on.
+is not recomputed when the sweep is started again (a damaged record is rerun).
+Ctrl-C stops the sweep: the runs finished so far are saved, the interrupted
+one is not (a resume reruns it), and ``KeyboardInterrupt`` reaches the caller.
+A run that fails (bad option, exception) or diverges is recorded with its
+status; the others go on.
 See docs/compare.md.
 """
 from __future__ import annotations
@@ -31,6 +34,7 @@ from threadpoolctl import threadpool_limits
 from . import plotting
 from .create import nn_create
 from .demos.common import Split
+from .interrupts import sigint_deferred
 from .io import atomic_write, nn_save
 from .metrics import evaluate
 from .plugins import Origin, load_origins, origins_for
@@ -121,7 +125,8 @@ def run_key(spec: Mapping[str, Any], data_hash: str) -> str:
 def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str] | None = None,
             keep_network: bool = False, origins: Sequence[Origin] = ()) -> dict[str, Any]:
     """Train one run in this process with BLAS limited to one thread; never raises
-    (an exception is returned as ``status='failed'`` with its message).
+    (an exception is returned as ``status='failed'`` with its message) but
+    ``KeyboardInterrupt`` (Ctrl-C: the run is not finished, so it is no result).
 
     ``spec``: ``options`` (nn_create options incl. ``hidden``, ``batch_size``),
     ``seed``, ``epochs``, ``key``.  ``keep_network``: return the network of the
@@ -144,6 +149,8 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
             nn = nn_create(sizes, **options, seed=spec["seed"])
             nn = nn_train(nn, {"batch_size": batch_size, "iteration": spec["epochs"],
                                "validation": (data.val_x, data.val_y)}, data.train_x, data.train_y)
+            if nn["interrupted"]:  # nn_train kept the finished epochs; a truncated run is no result
+                raise KeyboardInterrupt
             history = nn.history if "history" in nn else pd.DataFrame(columns=HISTORY)
             result["history"] = history.reindex(columns=list(HISTORY)).to_dict("list")
             if len(history):
@@ -241,10 +248,10 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     if run_dir is not None and run_dir.is_dir():
         for spec in specs:
             path = run_dir / f"{spec['key']}.json"
-            if path.is_file():
-                result = json.loads(path.read_text())
-                if not (save_networks and result["status"] == "ok" and not path.with_suffix(".npz").is_file()):
-                    done[spec["key"]] = result  # else: rerun to get the network asked for now
+            result = load_record(path, spec) if path.is_file() else None
+            if result is not None and not (save_networks and result["status"] == "ok"
+                                           and not path.with_suffix(".npz").is_file()):
+                done[spec["key"]] = result  # else: rerun to get the network asked for now
     todo = [s for s in specs if s["key"] not in done]
     keep = save_networks and run_dir is not None
     # workers re-register the user's optimizers/activations from these (refused when defined in __main__)
@@ -253,17 +260,43 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
             else _local(todo, data, n_jobs, class_names, keep, origins))
     from tqdm.auto import tqdm  # noqa: PLC0415
     with tqdm(total=len(specs), initial=len(done), desc="sweep", unit="run", disable=not progress) as bar:
-        for result in runs:
-            network = result.pop("network", None)
-            done[result["key"]] = result
-            if network is not None:  # before the .json: a run counts as done once its .json exists
-                nn_save(network, run_dir / f"{result['key']}.npz")
-            if run_dir is not None:
-                with atomic_write(run_dir / f"{result['key']}.json") as f:
-                    json.dump(result, f)
-            bar.update()
+        for result in runs:  # Ctrl-C: the runs saved so far stay, the KeyboardInterrupt goes on to the caller
+            with sigint_deferred():  # a finished run is saved whole (its network, then its record)
+                network = result.pop("network", None)
+                done[result["key"]] = result
+                if network is not None:  # before the .json: a run counts as done once its .json exists
+                    nn_save(network, run_dir / f"{result['key']}.npz")
+                if run_dir is not None:
+                    with atomic_write(run_dir / f"{result['key']}.json") as f:
+                        json.dump(result, f)
+                bar.update()
     ordered = [done[s["key"]] for s in specs]
     return _tables([{**r, "spec": s} for r, s in zip(ordered, specs)], labels, out, plots)
+
+
+def load_record(path: Path, spec: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The saved result of run ``spec``, or None (with a warning naming the file) when ``path`` is not one:
+    empty, truncated, not a result of this run, or a run recorded ``ok`` with fewer epochs than asked (an
+    interrupt swallowed by an older version); the sweep then reruns it."""
+    try:
+        result = json.loads(path.read_bytes())
+        if not isinstance(result, dict):
+            raise ValueError("not a JSON object")
+        missing = [k for k in ("key", "history", *RESULT_COLUMNS) if k not in result]
+        if missing:
+            raise ValueError(f"no {', '.join(missing)}")
+        history = result["history"]  # a dict of columns, or [] from a run that failed before training
+        if result["key"] != spec["key"] or result["status"] not in ("ok", "failed", "diverged") \
+                or not isinstance(history, (dict, list)):
+            raise ValueError("not the result of this run")
+        epochs = len(history.get("epoch", ())) if isinstance(history, dict) else 0
+        if result["status"] == "ok" and epochs != spec["epochs"]:
+            raise ValueError(f"status ok after {epochs} of {spec['epochs']} epochs")
+    except (ValueError, TypeError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        warnings.warn(f"sweep: {path} is not a complete run record ({str(e)[:200]}); running it again",
+                      UserWarning, stacklevel=3)
+        return None
+    return result
 
 
 # ---------------------------------------------------------------- tables

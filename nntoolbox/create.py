@@ -11,6 +11,7 @@ from .memory import check_create
 from .network import Buffers, Network, _readonly
 from .optimizers import OPTIMIZERS, init_optimizer_state
 from .options import parse_options
+from .record import Record
 
 
 def _check_sizes(sizes: Any) -> list[int]:
@@ -67,7 +68,7 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
     rng = make_rng(opts.pop("seed"))
     dtype = np.dtype(opts.pop("dtype"))
     fields = dict(size=_readonly(np.array(sizes, dtype=float)), depth=len(sizes), **opts,
-                  cost=_readonly(np.zeros(0)), encoder=0, grad_squared=0.0, r=0.0, dtype=dtype.name)
+                  cost=Record((), float), encoder=0, grad_squared=0.0, r=0.0, dtype=dtype.name)
     check_create(sizes, opts, dtype)  # MemoryError before allocating what cannot fit
     buf = Buffers.allocate(sizes, bool(opts["batch_normalization"]), opts["bn_mode"] == "standard",
                            OPTIMIZERS[opts["optimization_method"]].slots, dtype)

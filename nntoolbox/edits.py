@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
-                      _readonly, near_miss, option_field)
+                      near_miss, option_field)
 from .options import OPTIONS, QUIRK_OPTIONS, check_option
+from .record import Record
 from .userwarn import warn
 
 
@@ -118,21 +119,20 @@ def _finite_number(key: str, value: Any) -> float:
     return float(value)
 
 
-def _cost_history(value: Any) -> np.ndarray:
+def _cost_history(value: Any) -> Record:
     try:
-        a = np.array(value, dtype=float).ravel()
+        return Record(value, float)
     except (TypeError, ValueError):
         raise TypeError(f"nn.cost must be a vector of numbers; got {type(value).__name__}") from None
-    return _readonly(a)
 
 
-def _history_columns(value: Any) -> dict[str, np.ndarray]:
+def _history_columns(value: Any) -> dict[str, Record]:
     if value is None:
         return {}
     pd = sys.modules.get("pandas")  # not imported: value cannot be a DataFrame (importing it takes ~0.4 s)
     if pd is None or not isinstance(value, pd.DataFrame):
         raise TypeError(f"nn.history must be a pandas DataFrame (as nn_train makes it); got {type(value).__name__}")
-    return {str(c): _readonly(value[c].to_numpy(copy=True)) for c in value.columns}
+    return {str(c): Record(value[c].to_numpy()) for c in value.columns}
 
 
 # ---------------------------------------------------------------------------- options

@@ -11,6 +11,7 @@ from .activations import ACTIVATIONS
 from .functions import data_cost, kl_sparsity
 from .kernels.dropout import dropout_mask
 from .network import Network, _readonly, n_layers
+from .record import Record
 
 
 def layer_function(nn: Network, k: int) -> str:
@@ -32,12 +33,13 @@ def record_cost(nn: Network, costs: np.ndarray) -> None:
 
     ``nn_forward.m`` writes ``nn.cost(size(nn.cost)+1) = c``: with a 1xL history
     that indexes elements 2 and L+1, so entry 2 always holds the newest cost.
-    ``cost_history='append'`` keeps a plain history.
+    ``cost_history='append'`` keeps a plain history.  Amortised constant time
+    per cost (:class:`nntoolbox.record.Record`).
     """
-    hist = np.concatenate([np.asarray(nn["cost"], dtype=float).ravel(), np.asarray(costs, dtype=float).ravel()])
-    if nn["cost_history"] == "course" and hist.size >= 2:
-        hist[1] = hist[-1]
-    nn._fields["cost"] = _readonly(hist)
+    record: Record = nn._fields["cost"]
+    costs = np.asarray(costs, dtype=float).ravel()
+    newest = costs[-1] if nn["cost_history"] == "course" and costs.size and len(record) + costs.size >= 2 else None
+    nn._fields["cost"] = record.append(costs, second=newest)
 
 
 def sparsity_rho(nn: Network) -> np.ndarray:

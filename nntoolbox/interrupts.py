@@ -47,3 +47,34 @@ def interrupt_safe(func: F) -> F:
         with sigint_deferred():
             return func(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
+
+
+class SigintOnce:
+    """Ctrl-C over a run that must end cleanly however often it is pressed (``nn_train``).
+
+    The block starts :attr:`armed`: the first Ctrl-C raises ``KeyboardInterrupt`` and disarms; every
+    later one, and any after the caller disarms (the bookkeeping after the training loop), is only
+    counted in :attr:`received`, so a second Ctrl-C cannot escape the rollback of the first; the
+    caller reports what was counted.  Outside the main thread (where handlers cannot be set)
+    nothing is installed."""
+
+    def __init__(self) -> None:
+        self.armed = True
+        self.received = 0
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received += 1
+        if self.armed:
+            self.armed = False
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> "SigintOnce":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = _signal.signal(_signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.armed = False
+        if self._previous is not None:
+            _signal.signal(_signal.SIGINT, self._previous)

@@ -102,9 +102,18 @@ def check_create(sizes: Sequence[int], opts: dict[str, Any], dtype: np.dtype) ->
     require(needed, f"nn_create({list(sizes)}) ({opts['optimization_method']} optimizer, {dtype.name})")
 
 
-def check_train(nn: Any, x: Any, y: Any, batch_size: int) -> None:
+def record_bytes(nn: Network, batches: int, iteration: int, history_columns: int) -> int:
+    """Bytes of the cost record (one float per batch) and history (``history_columns`` floats per epoch)
+    after ``iteration`` more epochs, times 3: a full buffer and its doubled successor while it grows
+    (:mod:`nntoolbox.record`)."""
+    epochs = len(nn._hist.get("epoch", ()))
+    return 3 * 8 * (len(nn._fields["cost"]) + iteration * batches + history_columns * (epochs + iteration))
+
+
+def check_train(nn: Any, x: Any, y: Any, batch_size: int, iteration: int = 1, history_columns: int = 0) -> None:
     """``nn_train``: four copies of the network (working, last complete epoch, best epoch, result), the data
-    cast to the network's dtype (when it differs) with its finiteness mask, and a batch's activations."""
+    cast to the network's dtype (when it differs) with its finiteness mask, a batch's activations, and
+    what the run keeps: its cost record and history for ``iteration`` epochs (:func:`record_bytes`)."""
     if not isinstance(nn, Network):
         return  # nn_train's own checks say what is wrong
     dtype = np.dtype(nn["dtype"])
@@ -117,4 +126,10 @@ def check_train(nn: Any, x: Any, y: Any, batch_size: int) -> None:
             data += a.size * ((dtype.itemsize if cast else 0) + 1)  # + np.isfinite's bool mask
     batch = 6 * batch_size * sum(sizes) * dtype.itemsize  # a, z, deltas, batch-norm temporaries
     samples = len(x) if isinstance(x, (np.ndarray, list, tuple)) else "the"  # sparse: len() raises
-    require(4 * net + data + batch, f"nn_train of a {list(sizes)} network on {samples} samples")
+    record = record_bytes(nn, -(-samples // batch_size) if isinstance(samples, int) else 1, iteration,
+                          history_columns)
+    needed = 4 * net + data + batch + record
+    # the record is named where it is what does not fit (iteration=1e9 "until patience stops it")
+    kept = (f" for {iteration} epochs (of which {format_bytes(record)} for the cost record and history it "
+            "keeps: train fewer epochs per call)") if 2 * record > needed else ""
+    require(needed, f"nn_train of a {list(sizes)} network on {samples} samples{kept}")

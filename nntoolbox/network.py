@@ -33,6 +33,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .record import Record
+
 # Names of the parameter groups in buffer order within each layer.
 PARAM_GROUPS = ("W", "b", "Gamma", "Beta")
 GRAD_NAMES = {g: g + "_grad" for g in PARAM_GROUPS}
@@ -48,8 +50,8 @@ _TRANSIENT = ("a", "theta")
 _FIXED = ("size", "depth")
 # Fields every network keeps (deleting one is refused), besides every nn_create option.
 _REQUIRED = frozenset({*_FIXED, *_COUNTERS, *_FLAGS, *_NUMBERS, "cost", "dtype"})
-# Field values a copy shares (immutable).
-_SHARED_TYPES = frozenset({str, int, float, bool, tuple, type(None)})
+# Field values a copy shares (immutable; a Record is read as its array, see nntoolbox.record).
+_SHARED_TYPES = frozenset({str, int, float, bool, tuple, type(None), Record})
 # a bit generator is made from a ready SeedSequence, then given the stored state: seeding from an int
 # hashes it first (~10 us of each nn_train call)
 _ANY_SEED = np.random.SeedSequence(0)
@@ -308,6 +310,9 @@ class Network(MutableMapping):
         self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}
         from .names import check_registrations  # noqa: PLC0415 - names imports this module
         check_registrations(self._fields, "unpickling a network")
+        if not isinstance(self._fields["cost"], Record):  # pickled before records grew in place (issue 21)
+            self._fields["cost"] = Record(self._fields["cost"], float)
+            self._hist = {k: Record(v) for k, v in self._hist.items()}
 
     # ---- mapping interface ----
     def _view_fields(self) -> dict[str, tuple[str, Any]]:
@@ -362,18 +367,20 @@ class Network(MutableMapping):
 
     def __getitem__(self, key: str) -> Any:
         try:
-            return self._fields[key]
+            value = self._fields[key]
         except KeyError:
             pass
         except TypeError:
             raise KeyError(key) from None
+        else:
+            return value.array() if type(value) is Record else value
         lst = self._layers(key) if isinstance(key, str) else None
         if lst is not None:
             return lst
         if key == "history" and self._hist:
             import pandas as pd  # noqa: PLC0415 - ~0.4 s to import: only when a history is read
 
-            return pd.DataFrame({k: np.array(v) for k, v in self._hist.items()})
+            return pd.DataFrame({k: np.array(v) for k, v in self._hist.items()})  # copies of the Records
         option = option_field(key)
         if option in self._fields:
             return self._fields[option]

@@ -13,6 +13,9 @@ A quirk option left at ``None`` takes ``nn_create``'s default: the course's
 behaviour, or the textbook one with ``textbook=True``.  After ``fit``:
 ``net_`` (the trained network), ``loss_curve_`` (mean batch cost per epoch,
 ``net_.history["cost"]``), ``n_features_in_`` and, for the classifier, ``classes_``.
+Ctrl-C during ``fit`` raises ``KeyboardInterrupt`` and leaves the estimator as
+it was before the call (unfitted, or as the previous ``fit`` left it), so a
+``GridSearchCV`` stops instead of choosing among truncated fits.
 
 A registered optimizer or activation works in ``GridSearchCV(..., n_jobs=2)``: an estimator, when
 unpickled in a worker process, first imports what registered the names it uses (the module, or the file
@@ -26,6 +29,7 @@ no expected failure (scikit-learn 1.9).  Should a check have to be excused, it g
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -37,6 +41,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .create import nn_create
+from .interrupts import F
 from .network import Network
 from .plugins import Origin, load_origins, origins_for
 from .predict import nn_predict
@@ -71,6 +76,21 @@ def _rebuild(cls: type, origins: Sequence[Origin]) -> BaseEstimator:
     """An empty estimator of ``cls`` once the registrations it uses are loaded (see ``__reduce__``)."""
     load_origins(origins)
     return cls.__new__(cls)
+
+
+def _state_kept_on_interrupt(fit: F) -> F:
+    """Decorator of ``fit``: on Ctrl-C the estimator's attributes are put back as they were before the call
+    and ``KeyboardInterrupt`` goes on (a search stops instead of scoring a truncated fit)."""
+    @functools.wraps(fit)
+    def wrapper(self: BaseEstimator, *args: Any, **kwargs: Any) -> Any:
+        before = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except KeyboardInterrupt:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+    return wrapper  # type: ignore[return-value]
 
 
 def _seed(random_state: Any) -> int | None:
@@ -110,12 +130,14 @@ class _NetworkEstimator(BaseEstimator):
 
     def _train(self, n_samples: int, fit: Callable[[dict[str, int]], Network]) -> Network:
         """Run ``fit(option)`` (an ``nn_train``/``sae_train`` call) with the estimator's
-        epochs and batch size; keep the network and its per-epoch cost."""
+        epochs and batch size; keep the network and its per-epoch cost.  Ctrl-C: ``KeyboardInterrupt``."""
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer; got {v!r}")
         net = fit({"batch_size": min(int(self.batch_size), n_samples), "iteration": int(self.epochs)})
+        if net["interrupted"]:  # nn_train rolled back to its last epoch; a truncated fit is no result
+            raise KeyboardInterrupt
         self.net_ = net
         self.loss_curve_ = list(net.history["cost"]) if "history" in net else []
         return net
@@ -136,6 +158,7 @@ class NNClassifier(ClassifierMixin, _NetworkEstimator):
     samples.  Labels may be integers or strings.  See :data:`EXPECTED_FAILED_CHECKS`.
     """
 
+    @_state_kept_on_interrupt
     def fit(self, X: Any, y: Any) -> "NNClassifier":
         """Train a new network on rows ``X`` and class labels ``y`` (any hashable labels)."""
         x, y = validate_data(self, X, y, dtype=np.float32 if self.dtype == "float32" else np.float64)
@@ -173,6 +196,7 @@ class NNRegressor(RegressorMixin, _NetworkEstimator):
     """
     _defaults = {"output_function": "linear", "objective_function": "MSE"}
 
+    @_state_kept_on_interrupt
     def fit(self, X: Any, y: Any) -> "NNRegressor":
         """Train a new network on rows ``X`` and real targets ``y``."""
         x, y = validate_data(self, X, y, multi_output=True, y_numeric=True,
@@ -216,6 +240,7 @@ class SAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Network
                  batch_size: int = 100, epochs: int = 10, random_state: Any = None) -> None:
         _store_params(self, locals())
 
+    @_state_kept_on_interrupt
     def fit(self, X: Any, y: Any = None) -> "SAETransformer":
         """Train a new autoencoder to reproduce the rows ``X`` (``y`` is ignored)."""
         x = self._input(X, reset=True)

@@ -14,16 +14,21 @@ from .checks import (check_class_labels, check_differentiable, check_finite_para
                      check_training_data, check_xy)
 from .create import make_rng
 from .forward import ce_factor, forward_train, record_cost
+from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
 from .memory import check_train
-from .network import Network, _readonly
+from .network import Network
 from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
+from .record import Record
 from .threads import limited_blas
 from .userwarn import warn
 
 ENGINES = ("fused", "stepwise")
 HISTORY_COLUMNS = ("epoch", "cost", "train_cost", "val_cost", "val_accuracy", "seconds")
+# epochs whose costs and history rows wait in lists (Python objects, ~0.5 KiB an epoch) before they are
+# appended to nn.cost / nn.history: a long run's memory grows by the records only
+FLUSH_EPOCHS = 256
 
 
 @dataclass
@@ -198,7 +203,8 @@ class _Validation:
 
 
 def _flush(nn: Network, costs: list[np.ndarray], rows: list[dict[str, float]]) -> None:
-    """Record the epochs' batch costs (``nn.cost``, the course's rule) and history rows on ``nn``."""
+    """Record the epochs' batch costs (``nn.cost``, the course's rule) and history rows on ``nn``
+    (appended in amortised constant time: :class:`nntoolbox.record.Record`)."""
     if costs:
         record_cost(nn, np.concatenate(costs))
     if rows:
@@ -207,8 +213,8 @@ def _flush(nn: Network, costs: list[np.ndarray], rows: list[dict[str, float]]) -
         for col in HISTORY_COLUMNS:
             if col in rows[0] or col in hist:
                 new = np.array([r.get(col, math.nan) for r in rows])
-                hist[col] = _readonly(np.concatenate([hist[col], new]) if col in hist else
-                                      np.concatenate([np.full(n_old, np.nan), new]) if n_old else new)
+                hist[col] = hist[col].append(new) if col in hist else \
+                    Record(np.concatenate([np.full(n_old, np.nan), new]) if n_old else new)
         nn._hist = hist
     costs.clear()
     rows.clear()
@@ -228,17 +234,28 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
 
     If the cost becomes NaN/inf, or the run is interrupted (Ctrl-C), the run
     stops at the end of the last complete epoch, ``nn.diverged`` /
-    ``nn.interrupted`` is set, and a warning says so.
+    ``nn.interrupted`` is set, and a warning says so.  Further Ctrl-Cs while
+    it stops (or one after the last epoch) only set ``nn.interrupted``.  A
+    caller that takes the run as a result checks ``nn.interrupted``.
     """
-    with limited_blas():  # BLAS threads inside training: see nntoolbox.threads
-        return _nn_train(nn, option, train_x, train_y)
+    # BLAS threads inside training: see nntoolbox.threads
+    with SigintOnce() as sigint, limited_blas():
+        work = _nn_train(nn, option, train_x, train_y, sigint)
+    if sigint.received and not work["interrupted"]:  # a Ctrl-C while the record was written: say so
+        work._fields["interrupted"] = True
+        warn(_INTERRUPTED, RuntimeWarning)
+    return work
 
 
-def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
+_INTERRUPTED = "nn_train interrupted: the network is kept as it was after its last complete epoch"
+
+
+def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: SigintOnce) -> Network:
     opt = parse_train_options(option)
     check_differentiable(nn, "nn_train")
     check_finite_parameters(nn)
-    check_train(nn, train_x, train_y, opt.batch_size)  # MemoryError before copying what cannot fit
+    # MemoryError before copying what cannot fit, or running to where its record cannot
+    check_train(nn, train_x, train_y, opt.batch_size, opt.iteration, len(HISTORY_COLUMNS))
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
     m = x.shape[0]
     if opt.batch_size > m:
@@ -322,16 +339,23 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
                     work = answer.copy()
                 stop = stop or answer is False
             if epoch != last:  # after the last epoch nothing can roll back
-                good = (work.copy(), len(costs))
+                if len(costs) >= FLUSH_EPOCHS:  # memory: the pending epochs go to the records' amortised storage
+                    with sigint_deferred():  # flushed and snapshotted together; a Ctrl-C is raised after
+                        _flush(work, costs, rows)
+                        good = (work.copy(), 0)
+                else:
+                    good = (work.copy(), len(costs))
             if new_best is not None:
                 best = new_best
             if stop:
                 break
+        sigint.armed = False  # from here on a Ctrl-C is counted (nn_train reports it), never raised
     except KeyboardInterrupt:
+        sigint.armed = False
         work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
         work._fields["diverged"], work._fields["interrupted"] = False, True
-        warn("nn_train interrupted: the network is kept as it was after its last complete epoch", RuntimeWarning)
+        warn(_INTERRUPTED, RuntimeWarning)
     finally:
         if bar is not None:
             bar.close()

@@ -7,7 +7,7 @@ import os
 # Before numpy loads; each run also limits BLAS to one thread itself (threadpoolctl)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from nntoolbox.demos.compare_cli import main  # noqa: E402
+from _launch import run  # noqa: E402 - Ctrl-C while the libraries load: exit 130 with one line
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run("nntoolbox.demos.compare_cli"))

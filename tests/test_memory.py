@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nntoolbox import memory, nn_create, nn_train
+from nntoolbox.train import HISTORY_COLUMNS
 
 
 def test_huge_network_is_refused_before_allocating(monkeypatch):
@@ -58,7 +59,8 @@ def test_training_data_counts_in_nn_train(monkeypatch):
     x = np.random.default_rng(0).random((4000, 50))
     y = np.eye(2)[np.arange(4000) % 2]
     monkeypatch.setattr(memory, "SMALL", 0)
-    net_only = 4 * memory.network_bytes([50, 5, 2], False, 0, 4) + 6 * 100 * 57 * 4
+    net_only = 4 * memory.network_bytes([50, 5, 2], False, 0, 4) + 6 * 100 * 57 * 4 + \
+        memory.record_bytes(nn, 40, 1, len(HISTORY_COLUMNS))
     monkeypatch.setenv(memory.ENV_VAR, str(net_only + 1000))  # room for the network, not the data's cast
     with pytest.raises(MemoryError, match=r"nn_train of a \[50, 5, 2\] network on 4000 samples"):
         nn_train(nn, {"batch_size": 100, "iteration": 1}, x, y)

@@ -72,6 +72,17 @@ def wait_for_line(proc: subprocess.Popen, prefix: str, lines: list[str]) -> bool
     return False
 
 
+def finish(proc: subprocess.Popen, timeout: float = SWALLOWED_AFTER) -> tuple[str, str] | None:
+    """The process's (stdout, stderr) once it exits, or None (it is killed) if it still runs after ``timeout``
+    seconds: an interrupt was swallowed."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return None
+
+
 def one_try(demo: Demo, mode: str, rng: np.random.Generator) -> tuple[str, str]:
     """Run the demo once, interrupting it in ``mode``; returns (outcome, detail)."""
     before = snapshot(demo.out)
@@ -89,12 +100,10 @@ def one_try(demo: Demo, mode: str, rng: np.random.Generator) -> tuple[str, str]:
         if wait_for_line(proc, "Interrupted after", lines):
             time.sleep(rng.uniform(0, 0.25))
             proc.send_signal(signal.SIGINT)
-    try:
-        out, err = proc.communicate(timeout=SWALLOWED_AFTER)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
+    finished = finish(proc)
+    if finished is None:
         return "bad: interrupt swallowed (still running)", ""
+    out, err = finished
     out = "".join(lines) + out
     leftovers = [p.name for p in demo.out.parent.iterdir() if p.name != "out"]
     if "Traceback" in err or "Exception ignored" in err or "duplicate registration" in err:

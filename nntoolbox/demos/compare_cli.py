@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,8 +183,10 @@ def run_sweep(task: Task, grid: list[dict[str, Any]], args: argparse.Namespace, 
         result = sweep(task.base, grid, task.data, seeds=args.seeds, epochs=args.epochs, n_jobs=args.jobs,
                        scheduler=scheduler, out=out, class_names=task.class_names,
                        progress=not args.no_progress, **kwargs)
-    except KeyboardInterrupt:
-        raise SystemExit(f"interrupted: finished runs are in {out}/runs; run the same command again to resume")
+    except KeyboardInterrupt:  # the shell's convention for Ctrl-C: exit status 130, one line
+        print(f"{prog}: interrupted; finished runs are in {out}/runs; run the same command again to resume",
+              file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
         if scheduler is not None:
             scheduler.close()
