@@ -9,6 +9,7 @@ from .checkgradient import nn_checkgradient
 from .create import nn_create
 from .forward import nn_forward
 from .labels import one_hot
+from . import nesterov  # noqa: F401 - registers the built-in Nesterov optimizers (after optimizers' own)
 from .network import Network
 from .optimizers import nn_applygradient, register_optimizer
 from .predict import nn_predict, nn_test

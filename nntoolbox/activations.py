@@ -40,7 +40,7 @@ from .kernels import CACHE, FirstClass
 from .kernels.vexp import vexp
 from .names import check_registered_name
 from .options import NAMES
-from .plugins import Origin, registering_origin
+from .plugins import REGISTRIES, Origin, registering_origin
 
 Array = np.ndarray
 INF = math.inf
@@ -99,6 +99,7 @@ class Activation:
 
 
 ACTIVATIONS: dict[str, Activation] = {}
+REGISTRIES["activation"] = ACTIVATIONS
 
 
 def add_note(e: BaseException, note: str) -> None:

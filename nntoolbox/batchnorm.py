@@ -13,11 +13,12 @@ of the mean and unbiased variance for inference.
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
-from .network import Network
+if TYPE_CHECKING:  # annotations only: network (via edits) imports this module
+    from .network import Network
 
 COURSE_EPS = 1e-4  # added to the std:   (z - E) ./ (S + 1e-4)
 STANDARD_EPS = 1e-5  # added to the variance: (z - mu) / sqrt(var + eps)

@@ -6,10 +6,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .batchnorm import init_batchnorm
-from .edits import check_cross_entropy_outputs, warn_ignored_dropout
+from .edits import check_cross_entropy_outputs, init_optimizer_state, warn_ignored_dropout
 from .memory import check_create
 from .network import Buffers, Network, _readonly
-from .optimizers import OPTIMIZERS, init_optimizer_state
+from .optimizers import OPTIMIZERS
 from .options import parse_options
 from .record import Record
 
@@ -70,8 +70,9 @@ def nn_create(sizes: Sequence[int], *pairs: Any, **kwargs: Any) -> Network:
     fields = dict(size=_readonly(np.array(sizes, dtype=float)), depth=len(sizes), **opts,
                   cost=Record((), float), encoder=0, grad_squared=0.0, r=0.0, dtype=dtype.name)
     check_create(sizes, opts, dtype)  # MemoryError before allocating what cannot fit
-    buf = Buffers.allocate(sizes, bool(opts["batch_normalization"]), opts["bn_mode"] == "standard",
-                           OPTIMIZERS[opts["optimization_method"]].slots, dtype)
+    method = opts["optimization_method"]
+    buf = Buffers.allocate(sizes, bool(opts["batch_normalization"]), opts["bn_mode"] == "standard", method,
+                           OPTIMIZERS[method].slots, dtype)
     nn = Network._from_parts(fields, buf, rng, 0, given)
 
     relu = opts["active_function"] == "relu"

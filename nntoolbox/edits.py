@@ -26,8 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from .network import (_BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, Buffers, LayerList, Network,
-                      near_miss, option_field)
+from .batchnorm import init_batchnorm
+from .fields import _BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, PARAM_GROUPS
+from .network import Buffers, LayerList, Network, near_miss, option_field
+from .optimizers import OPTIMIZERS, method_options
 from .options import OPTIONS, QUIRK_OPTIONS, check_option
 from .record import Record
 from .userwarn import warn
@@ -74,7 +76,6 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
 
 def _step_counters() -> set[str]:
     """The step counter fields of the registered optimizers (``<Name>Time``)."""
-    from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports the network module
     return {o.counter for o in OPTIMIZERS.values() if o.counter is not None}
 
 
@@ -141,8 +142,6 @@ def set_option(nn: Network, key: str, value: Any) -> None:
     if key == "seed":
         raise ValueError("nn.seed: the seed applies at nn_create (initial weights); to seed the batch order "
                          "of training pass option['rng'] = seed to nn_train")
-    from .optimizers import method_options  # noqa: PLC0415 - optimizers imports the network module
-
     f = nn._fields
     own = method_options(f["optimization_method"])
     value = check_option(key, value, f["optimization_method"])
@@ -198,12 +197,10 @@ def warn_ignored_dropout(keep: float, mode: str) -> None:
 def rebuild(nn: Network, keep_bn: bool) -> None:
     """New buffers for the network's current settings: ``W``/``b`` kept; batch-norm parameters and
     statistics kept when ``keep_bn`` (else initialised afresh), optimizer state initialised afresh."""
-    from .batchnorm import init_batchnorm  # noqa: PLC0415 - batchnorm imports network
-    from .optimizers import OPTIMIZERS, init_optimizer_state  # noqa: PLC0415
-
     f, old = nn._fields, nn._buf
     bn = bool(f["batch_normalization"])
-    new = Buffers.allocate(nn.sizes, bn, f["bn_mode"] == "standard", OPTIMIZERS[f["optimization_method"]].slots,
+    method = f["optimization_method"]
+    new = Buffers.allocate(nn.sizes, bn, f["bn_mode"] == "standard", method, OPTIMIZERS[method].slots,
                            np.dtype(f["dtype"]))
     groups = ("W", "b", "Gamma", "Beta") if keep_bn else ("W", "b")
     for g in groups:
@@ -219,3 +216,19 @@ def rebuild(nn: Network, keep_bn: bool) -> None:
     elif not bn:
         f.pop("vecNum", None)
     init_optimizer_state(nn)
+
+
+def init_optimizer_state(nn: Network) -> None:
+    """Optimizer state as ``nn_create.m`` leaves it: zeros (course: Momentum's vGamma / Adam's sGamma
+    at 1, ``state_init='course'``), the step counter (``AdamTime``) at 0."""
+    buf, entry = nn._buf, OPTIMIZERS[nn["optimization_method"]]
+    buf.state[...] = 0.0
+    slot = entry.gamma_one
+    if slot in buf.slots and nn["state_init"] == "course" and "Gamma" in buf.groups():
+        for view in buf.views(buf.state[buf.slots.index(slot)], PARAM_GROUPS.index("Gamma")):
+            view[...] = 1.0
+    for other in OPTIMIZERS.values():
+        if other.counter is not None and other is not entry:
+            nn._fields.pop(other.counter, None)
+    if entry.counter is not None:
+        nn._fields[entry.counter] = 0

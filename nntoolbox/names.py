@@ -12,9 +12,8 @@ items 4, 8, 9).
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
 
-from .network import _BOOLS, _REQUIRED, _TRANSIENT, GRAD_NAMES, PARAM_GROUPS
+from .fields import _BOOLS, _REQUIRED, _TRANSIENT, GRAD_NAMES, PARAM_GROUPS
 from .options import NAMES, OPTIONS
 
 MATLAB_FIELD = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -57,18 +56,6 @@ def check_registered_name(where: str, name: object, suffix: str = "", builtin: b
     if not builtin and name.lower() in network_fields():
         raise ValueError(f"{where}: {name!r} is the name of a network field or nn_create option; choose another name")
     return name
-
-
-def check_registrations(fields: Mapping[str, Any], where: str) -> None:
-    """``ValueError`` naming the missing registration when the network described by ``fields`` uses an
-    optimizer or activation this process has not registered (e.g. a pickle loaded elsewhere)."""
-    for field, how in (("optimization_method", "register_optimizer"), ("active_function", "register_activation"),
-                       ("output_function", "register_activation")):
-        name = fields.get(field)
-        if isinstance(name, str) and name not in NAMES[field]:
-            raise ValueError(f"{where}: the network's {field.replace('_', ' ')} {name!r} is not registered in this "
-                             f"process; register it first ({how}({name!r}, ...), or import the module or "
-                             "--import file that does), then load the network")
 
 
 def check_hyper_name(where: str, key: object, slots: tuple[str, ...], shared: set[str]) -> str:

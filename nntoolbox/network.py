@@ -28,28 +28,15 @@ from __future__ import annotations
 import copy as _copy
 import difflib
 import weakref
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, Sequence
 
 import numpy as np
 
+from .fields import _REQUIRED, GRAD_NAMES, PARAM_GROUPS
+from .options import METHOD_SLOTS, NAMES, OPTIONS, option_key
 from .record import Record
 
-# Names of the parameter groups in buffer order within each layer.
-PARAM_GROUPS = ("W", "b", "Gamma", "Beta")
-GRAD_NAMES = {g: g + "_grad" for g in PARAM_GROUPS}
-
-# Fields whose value must be a non-negative number / 0-1 flag / bool (course scalars and run flags).
-_COUNTERS = {"AdamTime": int, "vecNum": float}
-_FLAGS = ("encoder",)
-_BOOLS = ("diverged", "interrupted")
-_NUMBERS = ("grad_squared", "r")
-# Transient fields filled by the training functions (course: nn.a{k}, nn.theta{k}).
-_TRANSIENT = ("a", "theta")
-# Fields that define the buffer layout: refused when edited (no way to rebuild them meaningfully).
-_FIXED = ("size", "depth")
-# Fields every network keeps (deleting one is refused), besides every nn_create option.
-_REQUIRED = frozenset({*_FIXED, *_COUNTERS, *_FLAGS, *_NUMBERS, "cost", "dtype"})
 # Field values a copy shares (immutable; a Record is read as its array, see nntoolbox.record).
 _SHARED_TYPES = frozenset({str, int, float, bool, tuple, type(None), Record})
 # a bit generator is made from a ready SeedSequence, then given the stored state: seeding from an int
@@ -87,9 +74,10 @@ class Buffers:
         self.verify()
 
     @classmethod
-    def allocate(cls, sizes: Sequence[int], bn: bool, per_unit: bool, slots: tuple[str, ...],
+    def allocate(cls, sizes: Sequence[int], bn: bool, per_unit: bool, method: str, slots: tuple[str, ...],
                  dtype: np.dtype) -> "Buffers":
-        """Zero-filled buffers for a network of ``sizes`` (Gamma/Beta when ``bn``)."""
+        """Zero-filled buffers for a network of ``sizes`` (Gamma/Beta when ``bn``), with one state row
+        per slot of optimizer ``method``."""
         rows, off = [], 0
         for k in range(len(sizes) - 1):
             h, w = sizes[k + 1], sizes[k]
@@ -102,7 +90,7 @@ class Buffers:
         layout = _readonly(np.array(rows, dtype=np.int64).reshape(-1, 5))
         stats = np.zeros((2, sum(sizes[1:])), dtype=dtype) if bn else None
         return cls(layout, np.zeros(off, dtype), np.zeros(off, dtype), np.zeros((len(slots), off), dtype),
-                   stats, tuple(slots), signature(sizes, bn, per_unit, slots, dtype))
+                   stats, tuple(slots), signature(sizes, bn, per_unit, method, dtype))
 
     def verify(self) -> None:
         """Check the buffers against the layout (shapes, dtypes, contiguity); RuntimeError if broken.
@@ -160,9 +148,10 @@ class Buffers:
                                                                            self.stats))
 
 
-def signature(sizes: Sequence[int], bn: bool, per_unit: bool, slots: Sequence[str], dtype: Any) -> tuple:
-    """What a layout depends on: layer sizes, batch norm and its mode, state slots, dtype."""
-    return (tuple(int(s) for s in sizes), bool(bn), bool(bn and per_unit), tuple(slots), np.dtype(dtype).name)
+def signature(sizes: Sequence[int], bn: bool, per_unit: bool, method: str, dtype: Any) -> tuple:
+    """What a layout depends on: layer sizes, batch norm and its mode, the optimizer (its name stands for
+    its state slots: a name is registered once), dtype."""
+    return (tuple(int(s) for s in sizes), bool(bn), bool(bn and per_unit), str(method), np.dtype(dtype).name)
 
 
 # ------------------------------------------------------------------------- layer lists
@@ -303,13 +292,19 @@ class Network(MutableMapping):
         layout, params, grads, st, stats, slots, sig = state["buf"]
         self._fields, self._rng_state, self._given = state["fields"], state["rng"], state["given"]
         # np.array copies: joblib.load(mmap_mode='r') and joblib's worker memmaps hand back read-only arrays
+        method = self._fields["optimization_method"]
+        if not isinstance(sig[3], str):  # pickled when a signature held the slots, not the optimizer's name
+            sig = (*sig[:3], method, *sig[4:])
         self._buf = Buffers(_readonly(np.array(layout)), np.array(params, order="C"), np.array(grads, order="C"),
                             np.array(st, order="C"), None if stats is None else np.array(stats, order="C"),
                             tuple(slots), tuple(sig))
         self._dropout_seed, self._dropout_step = state["dropout"]
         self._scratch, self._hist, self._views, self._memo = state["scratch"], state["hist"], {}, {}
-        from .names import check_registrations  # noqa: PLC0415 - names imports this module
         check_registrations(self._fields, "unpickling a network")
+        if self._buf.slots != METHOD_SLOTS[method]:  # the signature names the method: its slots must agree
+            raise ValueError(f"unpickling a network: its optimizer {method!r} kept the state slots {self._buf.slots} "
+                             f"where it was saved, but is registered here with {METHOD_SLOTS[method]}; register "
+                             "it as it was, then load the network")
         if not isinstance(self._fields["cost"], Record):  # pickled before records grew in place (issue 21)
             self._fields["cost"] = Record(self._fields["cost"], float)
             self._hist = {k: Record(v) for k, v in self._hist.items()}
@@ -416,7 +411,6 @@ class Network(MutableMapping):
         set_field(self, key, value)
 
     def __delitem__(self, key: str) -> None:
-        from .options import OPTIONS  # noqa: PLC0415 - options is imported after this module
         if key in self._fields and key not in _REQUIRED and key not in OPTIONS:
             del self._fields[key]
         elif key == "history" and self._hist:
@@ -478,11 +472,10 @@ class Network(MutableMapping):
         memoised until a field changes."""
         sig = self._memo.get("signature")
         if sig is None:
-            from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports this module
             f = self._fields
             sig = self._memo["signature"] = signature(
                 self._buf.signature[0], bool(f["batch_normalization"]), f["bn_mode"] == "standard",
-                OPTIMIZERS[f["optimization_method"]].slots, f["dtype"])
+                f["optimization_method"], f["dtype"])
         return sig
 
     def checked_buffers(self) -> Buffers:
@@ -506,10 +499,21 @@ class Network(MutableMapping):
 _SLOTS = frozenset(Network.__slots__)
 
 
+def check_registrations(fields: Mapping[str, Any], where: str) -> None:
+    """``ValueError`` naming the missing registration when the network described by ``fields`` uses an
+    optimizer or activation this process has not registered (e.g. a pickle loaded elsewhere)."""
+    for field, how in (("optimization_method", "register_optimizer"), ("active_function", "register_activation"),
+                       ("output_function", "register_activation")):
+        name = fields.get(field)
+        if isinstance(name, str) and name not in NAMES[field]:
+            raise ValueError(f"{where}: the network's {field.replace('_', ' ')} {name!r} is not registered in this "
+                             f"process; register it first ({how}({name!r}, ...), or import the module or "
+                             "--import file that does), then load the network")
+
+
 def option_field(key: Any) -> str | None:
     """The option a field name spells, for reads and edits alike (nn["learning rate"] is nn.learning_rate);
     None for other names.  A per-layer name is never an option: nn.Beta (batch norm) is not nn.beta."""
-    from .options import option_key  # noqa: PLC0415 - options is imported after this module
 
     return option_key(key) if isinstance(key, str) and key not in PARAM_GROUPS else None
 

@@ -44,7 +44,7 @@ import inspect
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 import numba
 import numpy as np
@@ -54,10 +54,12 @@ from .activations import _bound, add_note  # importing activations also register
 from .interrupts import sigint_deferred
 from .kernels import CACHE, FirstClass, optim
 from .names import SLOTS, check_hyper_name, check_registered_name
-from .network import PARAM_GROUPS, Network
-from .options import METHOD_OPTIONS, NAMES, OPTIONS, Option, number_option
-from .plugins import Origin, registering_origin
+from .options import METHOD_OPTIONS, METHOD_SLOTS, NAMES, OPTIONS, Option, number_option
+from .plugins import REGISTRIES, Origin, registering_origin
 from .userwarn import warn
+
+if TYPE_CHECKING:  # annotations only: the network module sits above the registries
+    from .network import Network
 
 UPDATE_ARGS, LOOKAHEAD_ARGS = ("p", "g", "state", "hyper", "t"), ("p", "state", "hyper", "out")
 TIMES = ("update", "epoch")
@@ -194,6 +196,7 @@ class Optimizer:
 
 
 OPTIMIZERS: dict[str, Optimizer] = {}
+REGISTRIES["optimizer"] = OPTIMIZERS
 
 
 def _check_function(name: str, what: str, fn: Any, args: tuple[str, ...]) -> None:
@@ -320,6 +323,7 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
     OPTIMIZERS[name] = entry
     SLOTS.update(entry.slots)
     METHOD_OPTIONS[name] = dict(entry.hyper)
+    METHOD_SLOTS[name] = entry.slots
     NAMES["optimization_method"].append(name)
     return entry
 
@@ -331,22 +335,6 @@ def method_options(method: str) -> dict[str, Option]:
 
 
 # --------------------------------------------------------------------------- state and steps
-def init_optimizer_state(nn: Network) -> None:
-    """Optimizer state as ``nn_create.m`` leaves it: zeros (course: Momentum's vGamma / Adam's sGamma
-    at 1, ``state_init='course'``), the step counter (``AdamTime``) at 0."""
-    buf, entry = nn._buf, OPTIMIZERS[nn["optimization_method"]]
-    buf.state[...] = 0.0
-    slot = entry.gamma_one
-    if slot in buf.slots and nn["state_init"] == "course" and "Gamma" in buf.groups():
-        for view in buf.views(buf.state[buf.slots.index(slot)], PARAM_GROUPS.index("Gamma")):
-            view[...] = 1.0
-    for other in OPTIMIZERS.values():
-        if other.counter is not None and other is not entry:
-            nn._fields.pop(other.counter, None)
-    if entry.counter is not None:
-        nn._fields[entry.counter] = 0
-
-
 def advance_epoch(nn: Network) -> None:
     """Called by ``nn_train`` before each epoch: the course's ``AdamTime`` counts epochs."""
     entry = OPTIMIZERS[nn["optimization_method"]]
@@ -428,5 +416,3 @@ register_optimizer("RMSProp", optim.rmsprop, slots=("r",),
 register_optimizer("Adam", optim.adam, slots=("s", "r"), doc="rho1 0.9, rho2 0.999; course: sqrt(r_hat+1e-5)",
                    time=lambda nn: "epoch" if nn["adam"] == "course" else "update", _gamma_one="s",
                    _extra=lambda nn: (float(nn["adam"] == "textbook"),), _check=False)
-
-from . import nesterov  # noqa: E402,F401 - registered with the public mechanism, after the built-ins

@@ -143,6 +143,9 @@ QUIRK_OPTIONS = tuple(k for k, o in OPTIONS.items() if o.textbook is not None)
 # (filled by nntoolbox.optimizers.register_optimizer; 'momentum' defaults to 0.1 for the course's
 # Momentum but 0.9 for Nesterov)
 METHOD_OPTIONS: dict[str, dict[str, Option]] = {}
+# optimization method -> its state slots (filled by register_optimizer): a network's buffers were laid
+# out for its method's slots, which an unpickled network checks against this process's registration
+METHOD_SLOTS: dict[str, tuple[str, ...]] = {}
 
 
 def number_option(default: float, lo: float = -INF, hi: float = INF, lo_open: bool = False, hi_open: bool = False,

@@ -21,7 +21,7 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 __all__ = ["ImportedFile", "Origin", "import_file", "imported_files", "load_origins", "origins_for",
            "registering_origin"]
@@ -60,6 +60,9 @@ class Origin:
         return self.file or self.module
 
 
+# kind -> its registry (name -> entry with .name and .origin), added by the registry modules themselves
+# (they import this module, so it cannot import them)
+REGISTRIES: dict[str, Mapping[str, Any]] = {}
 _IMPORTED: dict[Path, ImportedFile] = {}  # by resolved path, in import order
 _BY_MODULE: dict[str, ImportedFile] = {}
 
@@ -133,10 +136,7 @@ def registering_origin() -> Origin:
 
 
 def _entry(kind: str, name: str) -> Any:
-    from .activations import ACTIVATIONS  # noqa: PLC0415 - the registries import this module
-    from .optimizers import OPTIMIZERS  # noqa: PLC0415
-    registry = OPTIMIZERS if kind == "optimizer" else ACTIVATIONS
-    return next((e for key, e in registry.items() if key.lower() == name.lower()), None)
+    return next((e for key, e in REGISTRIES[kind].items() if key.lower() == name.lower()), None)
 
 
 def origins_for(options: Iterable[dict[str, Any]], *, travel: bool = True) -> tuple[Origin, ...]:

@@ -445,3 +445,26 @@ def test_sparse_training_data_gets_the_same_clear_message():
         nn_train(nn_create([4, 5, 3]), OPTION, scipy_sparse.csr_matrix(X), Y)
     with pytest.raises(TypeError, match="train_y is a scipy sparse matrix.*toarray"):
         nn_train(nn_create([4, 5, 3]), OPTION, X, scipy_sparse.csr_matrix(Y))
+
+
+def test_the_buffers_refuse_a_network_whose_optimizer_changed_behind_their_back():
+    """The layout signature names the optimizer (a name is registered once): a method stored without the
+    edit that rebuilds the buffers is refused at the next kernel entry, as when it held the state slots."""
+    nn = nn_create([4, 3, 3], "optimization method", "Momentum")
+    nn._fields["optimization_method"] = "RMSProp"  # same number of slots, other optimizer: still refused
+    nn._memo = {}
+    with pytest.raises(RuntimeError, match="do not match its fields"):
+        nn.checked_buffers()
+
+
+def test_unpickling_checks_the_slots_and_reads_the_older_signature():
+    nn = nn_create([4, 3, 3], "optimization method", "Adam")
+    state_ = nn.__getstate__()
+    layout, params, grads, st, stats, slots, sig = state_["buf"]
+    old = {**state_, "buf": (layout, params, grads, st, stats, slots, (*sig[:3], slots, sig[4]))}  # pre-name pickle
+    back = type(nn).__new__(type(nn))
+    back.__setstate__(old)
+    assert back.checked_buffers().signature == sig
+    other = {**state_, "buf": (layout, params, grads, st[:1], stats, ("s",), sig)}  # saved with other slots
+    with pytest.raises(ValueError, match="state slots"):
+        type(nn).__new__(type(nn)).__setstate__(other)
