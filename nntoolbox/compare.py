@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from . import plotting
 from .create import nn_create
-from .demos.common import Split
+from .datasets.split import Split
 from .interrupts import sigint_deferred
 from .io import atomic_write, nn_save
 from .metrics import evaluate

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..create import nn_create
 from ..datasets.krk import KRKData, ensure_krk_file, load_krk
+from ..datasets.split import Split
 from ..metrics import evaluate
 from ..network import Network
 from ..optimizers import OPTIMIZERS
@@ -30,7 +31,7 @@ from ..options import NAMES
 from ..plotting import plot_roc
 from ..preprocessing import fit_input_normalization
 from ..train import ENGINES
-from .common import (DemoError, RunFolder, Split, TrainResult, add_debug_arg, add_option_arg,
+from .common import (DemoError, RunFolder, TrainResult, add_debug_arg, add_option_arg,
                      classification_outputs, demo_main, exit_error, fraction, option_flags, parse_with_imports,
                      positive_int, save_network, seed_int, stop_message, train_best_on_validation, write_history)
 

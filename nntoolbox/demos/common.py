@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import plotting
 from ..datasets.mnist import load_mnist
+from ..datasets.split import Split
 from ..io import nn_save
 from ..network import Network
 from ..options import canonical_name, parse_options
@@ -30,7 +31,7 @@ from .runfolder import DemoError, RunFolder
 DEFAULT_MNIST_DIR = "data/mnist"
 
 __all__ = [
-    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "Split", "TrainResult", "VAL_COST",
+    "ACCURACY", "DEFAULT_MNIST_DIR", "DemoData", "Metric", "TrainResult", "VAL_COST",
     "DemoError", "RunFolder", "add_common_args", "add_debug_arg", "add_import_arg", "add_mnist_args",
     "add_option_arg", "classification_outputs", "demo_main", "exit_error", "load_demo_mnist", "load_mnist_or_exit",
     "mnist_parser", "open_mnist_demo", "option_flags", "option_pair", "parse_with_imports", "save_network", "stop_message",
@@ -208,17 +209,6 @@ def demo_main(name: str, args: argparse.Namespace, run: Callable[[argparse.Names
 
 
 # ------------------------------------------------------------------- data
-@dataclass
-class Split:
-    """Training, validation and test rows (one-hot y)."""
-    train_x: np.ndarray
-    train_y: np.ndarray
-    val_x: np.ndarray
-    val_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
-
-
 @dataclass
 class DemoData(Split):
     """MNIST rows (x in [0, 1]) split for a demo, and where they came from."""

@@ -26,8 +26,9 @@ from ..io import atomic_write
 from ..options import canonical_name
 from ..plugins import imported_files
 from .chess import PRESETS, split_course
-from .common import (DEFAULT_MNIST_DIR, Split, exit_error, fraction, load_demo_mnist, parse_with_imports,
-                     positive_int, seed_int)
+from ..datasets.split import Split
+from .common import (DEFAULT_MNIST_DIR, exit_error, fraction, load_demo_mnist, parse_with_imports, positive_int,
+                     seed_int)
 from .mnist import COURSE_SIZES, course_options
 
 NAME = "compare"
