@@ -29,7 +29,7 @@ import numpy as np
 from .batchnorm import init_batchnorm
 from .fields import _BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, PARAM_GROUPS
 from .network import Buffers, LayerList, Network, near_miss, option_field
-from .optimizers import OPTIMIZERS, method_options
+from .optimizers import OPTIMIZERS, method_options, optimizer_of
 from .options import OPTIONS, QUIRK_OPTIONS, check_option
 from .record import Record
 from .userwarn import warn
@@ -221,7 +221,7 @@ def rebuild(nn: Network, keep_bn: bool) -> None:
 def init_optimizer_state(nn: Network) -> None:
     """Optimizer state as ``nn_create.m`` leaves it: zeros (course: Momentum's vGamma / Adam's sGamma
     at 1, ``state_init='course'``), the step counter (``AdamTime``) at 0."""
-    buf, entry = nn._buf, OPTIMIZERS[nn["optimization_method"]]
+    buf, entry = nn._buf, optimizer_of(nn)
     buf.state[...] = 0.0
     slot = entry.gamma_one
     if slot in buf.slots and nn["state_init"] == "course" and "Gamma" in buf.groups():

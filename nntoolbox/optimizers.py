@@ -1,4 +1,5 @@
-"""``nn_applygradient`` (MATLAB ``nn_applygradient.m``) and the optimizer registry both engines read.
+"""The optimizer registry both engines read (``nn_applygradient``, MATLAB ``nn_applygradient.m``, applies
+an entry: :mod:`nntoolbox.applygradient`).
 
 An optimizer is a pure update over ONE flat buffer (optax's
 ``GradientTransformation``, scikit-learn's ``_stochastic_optimizers``)::
@@ -42,21 +43,18 @@ import functools
 import hashlib
 import inspect
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numba
 import numpy as np
 from numba import types
 
 from .activations import _bound, add_note  # importing activations also registers what nn_create checks
-from .interrupts import sigint_deferred
 from .kernels import CACHE, FirstClass, optim
 from .names import SLOTS, check_hyper_name, check_registered_name
 from .options import METHOD_OPTIONS, METHOD_SLOTS, NAMES, OPTIONS, Option, number_option
 from .plugins import REGISTRIES, Origin, registering_origin
-from .userwarn import warn
 
 if TYPE_CHECKING:  # annotations only: the network module sits above the registries
     from .network import Network
@@ -328,81 +326,15 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
     return entry
 
 
+def optimizer_of(nn: Network) -> Optimizer:
+    """The registry entry of the network's ``optimization_method``."""
+    return OPTIMIZERS[nn["optimization_method"]]
+
+
 def method_options(method: str) -> dict[str, Option]:
     """The hyper-parameter options of ``method`` with its defaults and range checks
     (for validating an edit such as ``nn.rho = 2``)."""
     return dict(METHOD_OPTIONS[method])
-
-
-# --------------------------------------------------------------------------- state and steps
-def advance_epoch(nn: Network) -> None:
-    """Called by ``nn_train`` before each epoch: the course's ``AdamTime`` counts epochs."""
-    entry = OPTIMIZERS[nn["optimization_method"]]
-    if entry.counting(nn) == "epoch":
-        nn._fields[entry.counter] = int(nn._fields[entry.counter]) + 1
-
-
-def step_time(nn: Network) -> float:
-    """``t`` for this update, advancing a per-update counter.  A per-epoch counter is 0 before
-    any epoch (the course then divides by ``1 - rho^0 = 0``); we use 1."""
-    entry = OPTIMIZERS[nn["optimization_method"]]
-    if entry.counter is None:
-        return 1.0
-    if entry.counting(nn) == "update":
-        nn._fields[entry.counter] = int(nn[entry.counter]) + 1
-    return float(max(nn[entry.counter], 1))
-
-
-def apply_step(nn: Network) -> None:
-    """One optimizer step in place from the gradients in the buffers (the stepwise engine's update)."""
-    buf, entry = nn.checked_buffers(), OPTIMIZERS[nn["optimization_method"]]
-    with sigint_deferred():  # the first call loads or compiles the kernel: see interrupts.sigint_deferred
-        entry.update(buf.params, buf.grads, buf.state, entry.hyper_values(nn), step_time(nn))
-
-
-@contextmanager
-def at_lookahead(nn: Network) -> Iterator[None]:
-    """Within the block the parameters are the optimizer's look-ahead point (Nesterov), so the
-    forward/backward pass takes the gradient there; afterwards they are restored for the update."""
-    entry = OPTIMIZERS[nn["optimization_method"]]
-    if entry.lookahead is None:
-        yield
-        return
-    buf = nn.checked_buffers()
-    theta = buf.params.copy()
-    with sigint_deferred():
-        entry.lookahead(theta, buf.state, entry.hyper_values(nn), buf.params)
-    try:
-        yield
-    finally:
-        buf.params[...] = theta
-
-
-_WARNED: set[str] = set()
-
-
-def training_engine(nn: Network, engine: str) -> str:
-    """The engine ``nn_train`` uses: the fused one needs an njit optimizer; otherwise (once per
-    optimizer) a warning that the stepwise engine runs it, slower."""
-    entry = OPTIMIZERS[nn["optimization_method"]]
-    if engine != "fused" or entry.jit:
-        return engine
-    if entry.name not in _WARNED:
-        _WARNED.add(entry.name)
-        warn(f"optimizer {entry.name!r} is not a numba.njit function: nn_train runs it through the "
-             "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
-             "inside the fused kernel)", RuntimeWarning)
-    return "stepwise"
-
-
-def nn_applygradient(nn: Network) -> Network:
-    """Apply the gradients in ``nn.W_grad`` ... with the network's optimizer
-    (MATLAB ``nn = nn_applygradient(nn)``).  Returns the updated network; ``nn`` is unchanged.
-    (For a look-ahead optimizer such as Nesterov, the gradients should have been taken at
-    the look-ahead point, as ``nn_train`` does.)"""
-    nn = nn.copy()
-    apply_step(nn)
-    return nn
 
 
 # ------------------------------------------------------------------------------- built-ins

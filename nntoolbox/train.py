@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .applygradient import advance_epoch, apply_step, at_lookahead, training_engine
 from .backprop import backward
 from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
                      check_training_data, check_xy)
@@ -18,7 +19,6 @@ from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
 from .memory import check_train
 from .network import Network
-from .optimizers import advance_epoch, apply_step, at_lookahead, training_engine
 from .predict import predict_rows
 from .record import Record
 from .threads import limited_blas
