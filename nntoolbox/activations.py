@@ -45,7 +45,6 @@ from .plugins import REGISTRIES, Origin, registering_origin
 Array = np.ndarray
 INF = math.inf
 ELEMENTWISE, SOFTMAX = "elementwise", "softmax"
-KERNEL_DTYPES = (np.float64, np.float32)
 
 
 def _nbtype(dtype: Any) -> types.Type:

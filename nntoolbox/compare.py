@@ -38,13 +38,12 @@ from .interrupts import sigint_deferred
 from .io import atomic_write, nn_save
 from .metrics import evaluate
 from .plugins import Origin, load_origins, origins_for
-from .train import nn_train
+from .train import HISTORY_COLUMNS, nn_train
 
 __all__ = ["SweepData", "SweepResult", "configurations", "config_label", "sweep", "summarize"]
 
 # keys of a configuration that are not nn_create options
 RUN_KEYS = ("hidden", "batch_size")
-HISTORY = ("epoch", "cost", "val_cost", "val_accuracy", "seconds")
 # stuck: Evaluation.stuck of the test set ("stuck at one class", "at chance" or "")
 RESULT_COLUMNS = ("status", "best_epoch", "best_val_accuracy", "test_accuracy", "test_auc", "stuck", "seconds",
                   "error")
@@ -151,8 +150,8 @@ def run_one(spec: Mapping[str, Any], data: SweepData, class_names: Sequence[str]
                                "validation": (data.val_x, data.val_y)}, data.train_x, data.train_y)
             if nn["interrupted"]:  # nn_train kept the finished epochs; a truncated run is no result
                 raise KeyboardInterrupt
-            history = nn.history if "history" in nn else pd.DataFrame(columns=HISTORY)
-            result["history"] = history.reindex(columns=list(HISTORY)).to_dict("list")
+            history = nn.history if "history" in nn else pd.DataFrame(columns=HISTORY_COLUMNS)
+            result["history"] = history.reindex(columns=list(HISTORY_COLUMNS)).to_dict("list")
             if len(history):
                 ev = evaluate(nn, data.test_x, data.test_y, class_names)
                 result.update(best_epoch=int(nn.get("best_epoch", len(history))),
@@ -310,10 +309,10 @@ def _tables(results: list[dict], labels: list[str], out: str | Path | None, plot
                     for k, v in ((n, spec["options"].get(n)) for n in option_names)},
                  "seed": spec["seed"]}
         per_run.append({**ident, "key": r["key"], **{k: r[k] for k in RESULT_COLUMNS}})
-        hist = pd.DataFrame(r["history"]).reindex(columns=list(HISTORY))
+        hist = pd.DataFrame(r["history"]).reindex(columns=list(HISTORY_COLUMNS))
         rows.append(hist.assign(**ident, status=r["status"]))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    table = table[["config", *option_names, "seed", *HISTORY, "status"]]
+    table = table[["config", *option_names, "seed", *HISTORY_COLUMNS, "status"]]
     table["epoch"] = table["epoch"].astype("Int64")
     results_df = pd.DataFrame(per_run)
     summary = summarize(results_df, labels)

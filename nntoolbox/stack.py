@@ -39,13 +39,6 @@ def sae_encode(sae: Network, x: Any) -> np.ndarray:
     return f(sae.W[0] @ x.T + sae.b[0]).T
 
 
-def stack_codes(encoders: Sequence[Network], x: Any) -> np.ndarray:
-    """Codes of the top encoder: ``x`` passed through every encoder in turn."""
-    for sae in encoders:
-        x = sae_encode(sae, x)
-    return np.asarray(x)
-
-
 def _given_options(pairs: tuple, kwargs: dict) -> dict[str, Any]:
     """The options the caller set (validated, canonical names)."""
     opts = parse_options(pairs, kwargs)

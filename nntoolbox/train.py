@@ -31,6 +31,10 @@ HISTORY_COLUMNS = ("epoch", "cost", "train_cost", "val_cost", "val_accuracy", "s
 FLUSH_EPOCHS = 256
 
 
+class TrainingStopped(RuntimeWarning):
+    """``nn_train`` stopped early and kept its last complete epoch: the cost became NaN/inf, or Ctrl-C."""
+
+
 @dataclass
 class TrainOptions:
     """The course's ``option`` struct plus Python-side settings.
@@ -174,8 +178,9 @@ def inference_cost(nn: Network, x: np.ndarray, yt: np.ndarray) -> tuple[float, n
     return data_cost(out.T, yt, nn["objective_function"], ce_factor(nn)), out
 
 
-class _Validation:
-    """Scores a network on validation rows after an epoch: val_cost, val_accuracy (one-hot targets)."""
+class Validation:
+    """Scores a network on validation rows (``option.validation``): val_cost, and val_accuracy for
+    classification; ``nn_train`` after each epoch, the demos on the network they keep."""
 
     def __init__(self, nn: Network, data: Any) -> None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
@@ -243,7 +248,7 @@ def nn_train(nn: Network, option: Any, train_x: Any, train_y: Any) -> Network:
         work = _nn_train(nn, option, train_x, train_y, sigint)
     if sigint.received and not work["interrupted"]:  # a Ctrl-C while the record was written: say so
         work._fields["interrupted"] = True
-        warn(_INTERRUPTED, RuntimeWarning)
+        warn(_INTERRUPTED, TrainingStopped)
     return work
 
 
@@ -263,7 +268,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
     bounds = batch_bounds(m, opt.batch_size, opt.remainder)
     # every batch has batch_size rows but the last, which may be smaller
     check_trainable(nn, int(bounds[-1] - bounds[-2]), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
-    val = _Validation(nn, opt.validation) if opt.validation is not None else None
+    val = Validation(nn, opt.validation) if opt.validation is not None else None
     yt = y.T if opt.train_cost else None
     work = nn.copy()
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it
@@ -307,7 +312,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
                 work._fields["diverged"], work._fields["interrupted"] = True, False
                 warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
                      f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
-                     RuntimeWarning)
+                     TrainingStopped)
                 break
             row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
             if yt is not None:
@@ -355,7 +360,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
         work, pending = good[0].copy(), good[1]
         del costs[pending:], rows[pending:]
         work._fields["diverged"], work._fields["interrupted"] = False, True
-        warn(_INTERRUPTED, RuntimeWarning)
+        warn(_INTERRUPTED, TrainingStopped)
     finally:
         if bar is not None:
             bar.close()

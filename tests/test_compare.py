@@ -40,8 +40,8 @@ def test_tables_failures_and_outputs(data, tmp_path):
     grid = [{"optimization_method": "Adam"}, {"learning_rate": -1.0}, diverging]
     res = sweep(BASE, grid, data, seeds=[0, 1], epochs=4, out=tmp_path, progress=False)
     runs, results, summary = res.runs, res.results, res.summary
-    assert list(runs.columns) == ["config", *BASE, "seed", "epoch", "cost", "val_cost", "val_accuracy", "seconds",
-                                  "status"]
+    assert list(runs.columns) == ["config", *BASE, "seed", "epoch", "cost", "train_cost", "val_cost", "val_accuracy",
+                                  "seconds", "status"]
     adam = runs[runs["config"] == "optimization_method=Adam"]
     assert len(adam) == 8 and adam["epoch"].tolist() == [1, 2, 3, 4] * 2
     assert results["status"].tolist() == ["ok", "ok", "failed", "failed", "diverged", "diverged"]

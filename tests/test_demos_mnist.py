@@ -104,7 +104,7 @@ def test_ctrl_c_before_training_keeps_the_starting_network(npz_data, tmp_path, m
 def test_ctrl_c_inside_nn_train_is_rolled_back(npz_data, tmp_path, monkeypatch, capsys):
     # nn_train catches Ctrl-C itself, keeps the last full epoch and sets nn.interrupted
     calls = []
-    real = train_module._Validation.score
+    real = train_module.Validation.score
 
     def interrupt_second(self, nn):
         calls.append(1)
@@ -112,7 +112,7 @@ def test_ctrl_c_inside_nn_train_is_rolled_back(npz_data, tmp_path, monkeypatch, 
             raise KeyboardInterrupt
         return real(self, nn)
 
-    monkeypatch.setattr(train_module._Validation, "score", interrupt_second)
+    monkeypatch.setattr(train_module.Validation, "score", interrupt_second)
     out = tmp_path / "nn"
     assert mnist.main(["--data", str(npz_data), "--out", str(out), *FAST, *FEW_PLOTS, "--epochs", "4"]) == 0
     assert "Interrupted after 1 complete epoch(s)" in capsys.readouterr().out
@@ -206,7 +206,7 @@ def test_best_epoch_is_kept(monkeypatch):
     x, y = rng.random((40, 4)), np.eye(2)[rng.integers(0, 2, 40)]
     orders = np.stack([rng.permutation(40) for _ in range(3)])
     scores = iter([0.5, 0.9, 0.7])
-    monkeypatch.setattr(train_module._Validation, "score",
+    monkeypatch.setattr(train_module.Validation, "score",
                         lambda self, nn: {"val_cost": 0.0, "val_accuracy": next(scores)})
     nn = nn_create([4, 5, 2], seed=1)
     result = common.train_best_on_validation(nn, {"batch_size": 10, "order": orders}, x, y, x, y, 3, progress=False)

@@ -6,10 +6,17 @@ import pytest
 
 import nntoolbox.stack as stack
 from nntoolbox import nn_predict, nn_test, sae_create
-from nntoolbox.stack import pretrain_layers, sae_encode, sae_stack_pretrain, stack_codes, stack_network
+from nntoolbox.stack import pretrain_layers, sae_encode, sae_stack_pretrain, stack_network
 
 SIZES = [16, 8, 6, 3]
 OPTION = {"batch_size": 20, "iteration": 2}
+
+
+def stack_codes(encoders, x):
+    """Codes of the top encoder: ``x`` passed through every encoder in turn."""
+    for sae in encoders:
+        x = sae_encode(sae, x)
+    return np.asarray(x)
 
 
 def _data(n: int = 240, seed: int = 0):

@@ -170,7 +170,7 @@ def test_records_flushed_during_a_run_roll_back_with_it(monkeypatch, stop_at):
     before or after a flush still keeps exactly the epochs that completed."""
     import nntoolbox.train as train
     monkeypatch.setattr(train, "FLUSH_EPOCHS", 3)
-    real = train._Validation.score
+    real = train.Validation.score
 
     def score(self, nn):
         if score.calls == stop_at - 1:
@@ -178,7 +178,7 @@ def test_records_flushed_during_a_run_roll_back_with_it(monkeypatch, stop_at):
         score.calls += 1
         return real(self, nn)
     score.calls = 0
-    monkeypatch.setattr(train._Validation, "score", score)
+    monkeypatch.setattr(train.Validation, "score", score)
     option = {"batch_size": 20, "iteration": 12, "validation": (X, Y), "restore_best": False, "rng": 0}
     with pytest.warns(RuntimeWarning, match="interrupted"):
         out = nn_train(net(cost_history="append"), option, X, Y)

@@ -25,7 +25,7 @@ from ..network import Network
 from ..options import canonical_name, parse_options
 from ..plugins import import_file
 from ..predict import nn_predict, nn_test
-from ..train import _Validation, nn_train, parse_train_options
+from ..train import TrainingStopped, Validation, nn_train, parse_train_options
 from .runfolder import DemoError, RunFolder
 
 DEFAULT_MNIST_DIR = "data/mnist"
@@ -341,7 +341,7 @@ def train_best_on_validation(
     first = len(nn.history) if "history" in nn else 0
     with warnings.catch_warnings():
         # nn_train warns on NaN / Ctrl-C; the flags are reported by the caller instead
-        warnings.filterwarnings("ignore", message="nn_train", category=RuntimeWarning)
+        warnings.simplefilter("ignore", TrainingStopped)
         try:
             best = train(nn, opt, train_x, train_y)
         except KeyboardInterrupt:  # before nn_train's first epoch began (e.g. loading kernels)
@@ -353,7 +353,7 @@ def train_best_on_validation(
     if best_epoch:
         best_score = float(history.loc[history.epoch == best_epoch, metric.name].iloc[0])
     else:  # no epoch completed: score the starting (rolled-back) network
-        best_score = _Validation(best, (val_x, val_y)).score(best)[metric.name]
+        best_score = Validation(best, (val_x, val_y)).score(best)[metric.name]
     return TrainResult(best, best_epoch, best_score, history, metric.name, bool(best.get("interrupted")),
                        bool(best.get("diverged")), time.perf_counter() - start)
 
