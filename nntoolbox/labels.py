@@ -26,3 +26,24 @@ def one_hot(labels: Any, n_classes: int | None = None) -> np.ndarray:
     out = np.zeros((arr.size, n))
     out[np.arange(arr.size), arr] = 1.0
     return out
+
+
+def class_labels(y: Any, name: str = "y", n_classes: int | None = None) -> np.ndarray:
+    """Integer class labels from one-hot rows or network outputs (argmax per row, the course's
+    ``max(..., [], 2)``) or from a label vector (also as one column).  ``n_classes``, when known: the
+    rows' width and the labels' bound.  ``ValueError`` starting with ``name`` otherwise."""
+    a = np.asarray(y)
+    if a.ndim == 2 and a.shape[1] != 1:
+        if n_classes is not None and a.shape[1] != n_classes:
+            raise ValueError(f"{name} must be one-hot rows with {n_classes} columns or integer labels; "
+                             f"got shape {a.shape}")
+        return a.argmax(axis=1)
+    if a.ndim > 2:
+        raise ValueError(f"{name} must be one-hot rows or a vector of integer labels; got shape {a.shape}")
+    a = a.ravel()
+    if a.size and (a.dtype.kind not in "uifb" or np.any(a != np.round(a)) or a.min() < 0):
+        raise ValueError(f"{name} must hold non-negative integer class labels")
+    labels = a.astype(np.int64)
+    if n_classes is not None and labels.size and labels.max() >= max(n_classes, 2):
+        raise ValueError(f"{name} labels must lie in 0..{max(n_classes, 2) - 1}; got {labels.min()}..{labels.max()}")
+    return labels

@@ -15,10 +15,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .labels import class_labels
 from .network import Network
+from .plotting import confusion_table
 from .predict import nn_predict
 
-__all__ = ["Evaluation", "evaluate", "evaluate_scores", "labels_from_targets"]
+__all__ = ["Evaluation", "evaluate", "evaluate_scores"]
 
 
 @dataclass(frozen=True)
@@ -66,24 +68,6 @@ class Evaluation:
                   f"average precision {self.average_precision:.4f}")
 
 
-def labels_from_targets(y: Any, n_classes: int, name: str = "y") -> np.ndarray:
-    """Integer labels 0..n_classes-1 from one-hot rows (the course's targets) or a label vector."""
-    a = np.asarray(y)
-    if a.ndim == 2 and a.shape[1] == n_classes and n_classes > 1:
-        return a.argmax(axis=1)
-    if a.ndim == 2 and a.shape[1] == 1:
-        a = a[:, 0]
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-hot rows with {n_classes} columns or integer labels; "
-                         f"got shape {a.shape}")
-    if a.dtype.kind == "f" and a.size and np.any(a != np.round(a)):
-        raise ValueError(f"{name} as a label vector must hold integers 0..{n_classes - 1}")
-    labels = a.astype(np.int64)
-    if labels.size and (labels.min() < 0 or labels.max() >= max(n_classes, 2)):
-        raise ValueError(f"{name} labels must lie in 0..{max(n_classes, 2) - 1}; got {labels.min()}..{labels.max()}")
-    return labels
-
-
 def _class_scores(scores: np.ndarray) -> np.ndarray:
     """One score column per class; a single sigmoid output is the positive class's score."""
     return np.column_stack([1 - scores[:, 0], scores[:, 0]]) if scores.shape[1] == 1 else scores
@@ -120,7 +104,7 @@ def evaluate_scores(y_true: Any, scores: Any, class_names: Sequence[Any] | None 
     or one column holding the positive class's score) and true labels."""
     s = _class_scores(np.atleast_2d(np.asarray(scores, dtype=np.float64)))
     k = s.shape[1]
-    y = labels_from_targets(y_true, k, "y_true")
+    y = class_labels(y_true, "y_true", k)
     if len(y) != len(s):
         raise ValueError(f"y has {len(y)} samples but the scores have {len(s)} rows")
     names = [str(c) for c in class_names] if class_names is not None else [str(i) for i in range(k)]
@@ -139,8 +123,7 @@ def evaluate_scores(y_true: Any, scores: Any, class_names: Sequence[Any] | None 
     per_class = pd.DataFrame({"precision": precision, "recall": recall, "f1": f1, "support": support,
                               "auc": per_class_auc, "average_precision": per_class_ap},
                              index=pd.Index(names, name="class"))
-    confusion = pd.DataFrame(skm.confusion_matrix(y, pred, labels=labels),
-                             index=pd.Index(names, name="true"), columns=pd.Index(names, name="predicted"))
+    confusion = confusion_table(y, pred, names)
     curve_classes = ([positive] if positive in present else []) if k == 2 else present
     roc, pr = _curves(y, s, names, curve_classes)
     if k == 2:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .labels import class_labels
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -86,17 +88,6 @@ def _as_images(x, image_shape: tuple[int, int] | None) -> np.ndarray:
 def _gray_limits(images: np.ndarray) -> tuple[float, float]:
     """One gray scale for the whole grid: [0, 1] for MNIST-scaled data, widened if data exceed it."""
     return min(0.0, float(images.min())), max(1.0, float(images.max()))
-
-
-def _labels_1d(y, name: str) -> np.ndarray:
-    """Integer class labels; 2-D input (one-hot targets or network outputs) -> argmax per row."""
-    a = np.asarray(y)
-    if a.ndim == 2:
-        a = a.argmax(axis=1)
-    a = a.ravel()
-    if a.size and (a.dtype.kind not in "uifb" or np.any(a != np.round(a)) or a.min() < 0):
-        raise ValueError(f"{name} must be non-negative integer class labels")
-    return a.astype(np.int64)
 
 
 # ---------------------------------------------------------- weight mosaic
@@ -319,7 +310,7 @@ def confusion_matrix(y_true, y_pred, n_classes: int | None = None) -> np.ndarray
     outputs) are reduced with argmax per row, as the course's ``max(..., [], 2)``.
     ``n_classes`` defaults to 1 + the largest label seen.
     """
-    t, p = _labels_1d(y_true, "y_true"), _labels_1d(y_pred, "y_pred")
+    t, p = class_labels(y_true, "y_true"), class_labels(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_true has {t.size} samples but y_pred has {p.size}")
     k = n_classes if n_classes is not None else int(max(t.max(initial=-1), p.max(initial=-1))) + 1
@@ -430,7 +421,7 @@ def plot_misclassified(
     Labels as in ``confusion_matrix`` (integers, or one-hot / outputs reduced by
     argmax). Writes a placeholder figure when nothing is wrong.
     """
-    t, p = _labels_1d(y_true, "y_true"), _labels_1d(y_pred, "y_pred")
+    t, p = class_labels(y_true, "y_true"), class_labels(y_pred, "y_pred")
     wrong = np.flatnonzero(t != p)
     if wrong.size == 0:
         fig = _figure(4, 1)
