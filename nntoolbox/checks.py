@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
-from .kernels import njit, sigint_deferred
+from .kernels import sigint_deferred
+from .kernels.classes import class_rows
 from .network import PARAM_GROUPS, Network, n_layers
 from .preprocessing import apply_input_normalization
 
@@ -141,28 +142,6 @@ def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -
     return x, y
 
 
-@njit
-def _class_rows(y):
-    """Arg-max of each row (the first, as np.argmax), the number of rows whose largest entry is not
-    unique and the first of them: one pass (np.argmax/max along rows of 2 to 10 entries are slow)."""
-    n, k = y.shape
-    labels = np.empty(n, np.int64)
-    ties, first = 0, -1
-    for r in range(n):
-        best, count = 0, 1
-        for j in range(1, k):
-            if y[r, j] > y[r, best]:
-                best, count = j, 1
-            elif y[r, j] == y[r, best]:
-                count += 1
-        labels[r] = best
-        if count > 1:
-            ties += 1
-            if first < 0:
-                first = r
-    return labels, ties, first
-
-
 def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
     """Class index of each one-hot/score row of ``y`` (finite, validated); refuses rows without a single
     largest entry."""
@@ -170,7 +149,7 @@ def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
         raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
                          "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
     with sigint_deferred():  # a call may load or compile the kernel: see interrupts.sigint_deferred (~3 us)
-        labels, ties, r = _class_rows(y)
+        labels, ties, r = class_rows(y)
     if ties:
         raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
                          f"needs one class (one-hot); {ties} rows are like this")

@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .activations import ACTIVATIONS, SOFTMAX
+from .kernels.fused import LOG_FLOOR  # compiled into the fused kernel too
 
 Array = np.ndarray
 
@@ -31,10 +32,6 @@ def output_theta(out: str, objective: str) -> Callable[[Array, Array], Array]:
     return lambda a, y: -(y - a) * entry.df(a)
 
 
-# log() argument floor: log(0) would make the cost -inf/NaN
-LOG_FLOOR = 1e-300
-
-
 def data_cost(a: Array, y: Array, objective: str, ce_factor: float) -> float:
     """Data term of the course's cost (without weight decay / sparsity), averaged over samples."""
     m = a.shape[1]
@@ -49,8 +46,3 @@ def data_cost(a: Array, y: Array, objective: str, ce_factor: float) -> float:
 def kl_sparsity(rho: float, rho_hat: Array) -> float:
     """sum_j KL(rho || rho_hat_j), the sparse autoencoder's penalty."""
     return float(np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))))
-
-
-# integer codes for the Numba kernels
-OBJ_CODES = {"MSE": 0, "Cross Entropy": 1}
-BN_CODES = {"off": 0, "course": 1, "standard": 2}

@@ -48,7 +48,7 @@ def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarra
     with limited_blas():
         if engine == "numpy":
             return predict_numpy(nn, x).T
-        from .kernels.fused import fused_predict  # noqa: PLC0415
+        from .engines import fused_predict  # noqa: PLC0415
         return fused_predict(nn, x)
 
 

@@ -275,7 +275,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
     gen = work._generator() if own_rng else make_rng(opt.rng)
     orders = batch_orders(opt, gen, m)
     if training_engine(work, opt.engine) == "fused":
-        from .kernels.fused import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
+        from .engines import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
         run_epoch: Callable = fused_epoch
     else:
         run_epoch = _stepwise_epoch

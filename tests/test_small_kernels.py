@@ -1,4 +1,4 @@
-"""The hand-written small-layer kernels of the fused engine (nntoolbox.kernels.fused.small_kernels) give
+"""The hand-written small-layer kernels of the fused engine (nntoolbox.kernels.small.small_kernels) give
 BLAS's numbers: the products W a and W' theta, and the weight gradient theta a', for the shapes their
 loops split into (pairs of rows and an odd one, groups of four columns and the rest)."""
 from __future__ import annotations
@@ -7,7 +7,8 @@ import numba
 import numpy as np
 import pytest
 
-from nntoolbox.kernels.fused import _small_gradient, small_kernels
+from nntoolbox.kernels.fused import _small_gradient
+from nntoolbox.kernels.small import small_kernels
 
 SHAPES = [(10, 10), (10, 6), (2, 10), (3, 10), (5, 3), (3, 5), (4, 4), (2, 64), (64, 2), (7, 1), (1, 9)]
 

@@ -58,6 +58,10 @@ CACHE = _configure_cache()
 # of a per-division ZeroDivisionError branch that also blocks vectorisation.
 njit = functools.partial(numba.njit, cache=CACHE, error_model="numpy")
 
+# Sums over the batch may be reassociated (several partial sums, as BLAS does): that is what lets
+# them vectorise.  No other fast-math flag: NaN/inf must survive for nn_train's divergence check.
+REASSOC = {"reassoc", "contract"}
+
 
 class FirstClass(WrapperAddressProtocol):
     """A ``numba.cfunc`` as the kernels take it: a first-class function whose Numba type is built

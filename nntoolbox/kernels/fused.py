@@ -16,31 +16,34 @@ data's rows) and read transposed by BLAS.  Matrix products go through BLAS
 products ``W a`` and ``W' theta`` of small layers (the chess network's 10 x 10):
 there a BLAS call costs more than the arithmetic, and loops over four columns
 of W at a time beat it; so do the weight gradients ``theta a'`` of such layers
-(``SMALL_PRODUCT``, ``cfunc``s of their own: see :func:`small_kernels`).
+(``SMALL_PRODUCT``, ``cfunc``s of their own: see :mod:`.small`).
 Blocks of the flat work buffers are views without reference counts
 (:mod:`.blocks`).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
 ``backprop.py``, ``batchnorm.py``) operation by operation; the parity tests
 run both paths against the course's reference runs.
+
+This module imports only ``kernels/``: :mod:`nntoolbox.engines` turns a ``Network`` into the kernels'
+arguments.  The constants compiled into the kernels (batch-norm epsilons, objective and batch-norm
+codes, the log floor) are defined here, so Numba's cache key (this file's source) covers them; the
+numpy engine imports them from here.
 """
 from __future__ import annotations
 
-import functools
-
-import numba
 import numpy as np
-from numba import types
 
-from ..batchnorm import COURSE_EPS, STANDARD_EPS, STANDARD_MOMENTUM
-from ..forward import ce_factor, uses_dropout
-from ..activations import ACTIVATIONS, SOFTMAX
-from ..functions import BN_CODES, LOG_FLOOR, OBJ_CODES
-from ..network import Buffers, Network, n_layers
-from ..optimizers import OPTIMIZERS
-from . import CACHE, FirstClass, interrupt_safe, njit
+from . import REASSOC, njit
 from .blocks import block, flat
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
+
+# Compiled into the kernels; the numpy engine (batchnorm.py, functions.py) imports them from here.
+COURSE_EPS = 1e-4  # added to the std:   (z - E) ./ (S + 1e-4)
+STANDARD_EPS = 1e-5  # added to the variance: (z - mu) / sqrt(var + eps)
+STANDARD_MOMENTUM = 0.1  # running = (1 - momentum) * running + momentum * batch
+LOG_FLOOR = 1e-300  # log() argument floor: log(0) would make the cost -inf/NaN
+OBJ_CODES = {"MSE": 0, "Cross Entropy": 1}
+BN_CODES = {"off": 0, "course": 1, "standard": 2}
 
 MSE, CE = OBJ_CODES["MSE"], OBJ_CODES["Cross Entropy"]
 BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["standard"]
@@ -60,11 +63,6 @@ S_VECNUM, S_TIME, S_DROPSTEP = range(3)
 FAILED = (None, ("update", None), ("lookahead", None), ("active_function", "f"), ("active_function", "df"),
           ("output_function", "f"), ("output_function", "df"))
 FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF = range(1, 7)
-
-
-# Sums over the batch may be reassociated (several partial sums, as BLAS does): that is what lets
-# them vectorise.  No other fast-math flag: NaN/inf must survive for nn_train's divergence check.
-REASSOC = {"reassoc", "contract"}
 
 
 # The reductions take a ``units x m`` block and a row index: a row view (``z[j]``) made inside compiled
@@ -121,139 +119,6 @@ def _sq_dev(x, j, mu):
     return t
 
 
-@njit
-def _w(W, j, i, trans):
-    """Entry (j, i) of W, or of W' when ``trans``."""
-    return W[i, j] if trans else W[j, i]
-
-
-def _small_matmul(W, A, Z, trans):  # compiled as a cfunc per dtype: see small_kernels
-    """Z = W A (``trans``: W' A) for a small W, where a BLAS call (packing its operands) costs more
-    than the arithmetic.
-
-    Two rows of Z at a time (each element of A loaded once for both), four columns of W per pass over
-    them; every entry is summed over W's columns in ascending order with fused multiply-adds, as
-    OpenBLAS's kernels do (on the chess layers float64 results matched it bit for bit).  The first
-    pass writes Z (``zero +`` keeps that first product fused like the others, in Z's dtype).  W' is
-    read through ``trans`` rather than passed as a transposed view: one compiled variant instead of
-    one per layout (each costs ~1 s of compiling)."""
-    h, m = Z.shape
-    w = A.shape[0]
-    if w < 4:
-        for j in range(h):
-            _small_matmul_row(W, A, Z, trans, j)
-        return
-    w4 = w - w % 4
-    zero = Z.dtype.type(0.0)
-    for j in range(0, h - 1, 2):
-        c0, c1, c2, c3 = _w(W, j, 0, trans), _w(W, j, 1, trans), _w(W, j, 2, trans), _w(W, j, 3, trans)
-        d0, d1, d2, d3 = _w(W, j + 1, 0, trans), _w(W, j + 1, 1, trans), _w(W, j + 1, 2, trans), _w(W, j + 1, 3, trans)
-        for s in range(m):
-            a0, a1, a2, a3 = A[0, s], A[1, s], A[2, s], A[3, s]
-            Z[j, s] = zero + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
-            Z[j + 1, s] = zero + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
-        for i in range(4, w4, 4):
-            c0, c1, c2, c3 = _w(W, j, i, trans), _w(W, j, i + 1, trans), _w(W, j, i + 2, trans), _w(W, j, i + 3, trans)
-            d0, d1 = _w(W, j + 1, i, trans), _w(W, j + 1, i + 1, trans)
-            d2, d3 = _w(W, j + 1, i + 2, trans), _w(W, j + 1, i + 3, trans)
-            for s in range(m):
-                a0, a1, a2, a3 = A[i, s], A[i + 1, s], A[i + 2, s], A[i + 3, s]
-                Z[j, s] = Z[j, s] + c0 * a0 + c1 * a1 + c2 * a2 + c3 * a3
-                Z[j + 1, s] = Z[j + 1, s] + d0 * a0 + d1 * a1 + d2 * a2 + d3 * a3
-        for i in range(w4, w):
-            c, d = _w(W, j, i, trans), _w(W, j + 1, i, trans)
-            for s in range(m):
-                Z[j, s] += c * A[i, s]
-                Z[j + 1, s] += d * A[i, s]
-    if h % 2:
-        _small_matmul_row(W, A, Z, trans, h - 1)
-
-
-@njit(fastmath={"contract"})
-def _small_matmul_row(W, A, Z, trans, j):
-    """Row j of Z = W A, summed as in :func:`_small_matmul` (its odd last row, and W of < 4 columns)."""
-    m = Z.shape[1]
-    w = A.shape[0]
-    w4 = w - w % 4
-    zero = Z.dtype.type(0.0)
-    if w4:
-        c0, c1, c2, c3 = _w(W, j, 0, trans), _w(W, j, 1, trans), _w(W, j, 2, trans), _w(W, j, 3, trans)
-        for s in range(m):
-            Z[j, s] = zero + c0 * A[0, s] + c1 * A[1, s] + c2 * A[2, s] + c3 * A[3, s]
-    else:
-        c = _w(W, j, 0, trans)
-        for s in range(m):
-            Z[j, s] = c * A[0, s]
-    for i in range(4, w4, 4):
-        c0, c1, c2, c3 = _w(W, j, i, trans), _w(W, j, i + 1, trans), _w(W, j, i + 2, trans), _w(W, j, i + 3, trans)
-        for s in range(m):
-            Z[j, s] = Z[j, s] + c0 * A[i, s] + c1 * A[i + 1, s] + c2 * A[i + 2, s] + c3 * A[i + 3, s]
-    for i in range(w4 if w4 else 1, w):
-        c = _w(W, j, i, trans)
-        for s in range(m):
-            Z[j, s] += c * A[i, s]
-
-
-def _small_weight_grad(T, A, Wg):  # compiled as a cfunc per dtype: see small_kernels
-    """Wg = T A' for small blocks (``T``: units x m, ``A``: units below x m), where a BLAS call costs
-    2-7x the arithmetic (its packing and dispatch).
-
-    Two rows of T by four rows of A per pass: eight sums over the samples at once, each in vector
-    partial sums (reassociated, as every sum over a batch here): within a few ulps of BLAS's
-    sequential sums (float64 4e-14 relative on the chess layers), not bit for bit."""
-    h, m = T.shape
-    w = A.shape[0]
-    zero = Wg.dtype.type(0.0)
-    for j in range(0, h - 1, 2):
-        i = 0
-        while i + 4 <= w:
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-            for s in range(m):
-                t0, t1 = T[j, s], T[j + 1, s]
-                a0, a1, a2, a3 = A[i, s], A[i + 1, s], A[i + 2, s], A[i + 3, s]
-                s00 += t0 * a0
-                s01 += t0 * a1
-                s02 += t0 * a2
-                s03 += t0 * a3
-                s10 += t1 * a0
-                s11 += t1 * a1
-                s12 += t1 * a2
-                s13 += t1 * a3
-            Wg[j, i], Wg[j, i + 1], Wg[j, i + 2], Wg[j, i + 3] = s00, s01, s02, s03
-            Wg[j + 1, i], Wg[j + 1, i + 1], Wg[j + 1, i + 2], Wg[j + 1, i + 3] = s10, s11, s12, s13
-            i += 4
-        for i in range(i, w):
-            s0 = s1 = zero
-            for s in range(m):
-                s0 += T[j, s] * A[i, s]
-                s1 += T[j + 1, s] * A[i, s]
-            Wg[j, i], Wg[j + 1, i] = s0, s1
-    if h % 2:
-        for i in range(w):
-            Wg[h - 1, i] = _dot(T, A, h - 1, i)
-
-
-@njit(fastmath=REASSOC)
-def _dot(x, y, j, i):
-    """sum(x[j, :] .* y[i, :]) (reassociated)."""
-    t = x[j, 0] * y[i, 0]
-    for s in range(1, x.shape[1]):
-        t += x[j, s] * y[i, s]
-    return t
-
-
-@functools.cache
-def small_kernels(dtype: np.dtype) -> tuple[FirstClass, FirstClass]:
-    """:func:`_small_matmul` and :func:`_small_weight_grad` as first-class functions for the kernels (one
-    pair per dtype, cached on disk).
-
-    Called through pointers rather than compiled into the epoch kernel: their unrolled loops, inlined
-    at each call site, more than doubled the epoch kernel's compile time (a cold start)."""
-    a = numba.from_dtype(np.dtype(dtype))[:, ::1]
-    return (FirstClass(numba.cfunc(types.void(a, a, a, types.boolean), cache=CACHE, error_model="numpy",
-                                   fastmath={"contract"})(_small_matmul)),
-            FirstClass(numba.cfunc(types.void(a, a, a), cache=CACHE, error_model="numpy",
-                                   fastmath=REASSOC)(_small_weight_grad)))
 
 
 @njit
@@ -665,106 +530,3 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
     return 0, 0.0
 
 
-def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Flags and offsets the kernels take, derived from the network (memoised until a field changes)."""
-    settings = nn._memo.get("fused")
-    if settings is None:
-        settings = nn._memo["fused"] = _derive_settings(nn)
-    return settings
-
-
-def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    L = n_layers(nn)
-    sizes = np.asarray(nn.sizes, dtype=np.int64)
-    lay = np.full((L, 4), -1, dtype=np.int64)
-    for k, g, off, _, _ in nn._buf.layout:
-        lay[k, g] = off
-    ioff = np.concatenate(([0], np.cumsum(sizes[1:])[:-1])).astype(np.int64)
-    bn = BN_CODES[nn["bn_mode"]] if nn["batch_normalization"] else BN_OFF
-    opt = OPTIMIZERS[nn["optimization_method"]]
-    iopt = np.array([ACTIVATIONS[nn["output_function"]].kind == SOFTMAX, OBJ_CODES[nn["objective_function"]], bn,
-                     int(bool(nn["encoder"])), int(uses_dropout(nn)), opt.lookahead is not None,
-                     opt.counting(nn) == "update", nn["dtype"] == "float32"], dtype=np.int64)
-    fopt = np.array([nn["weight_decay"], nn["sparsity"], nn["beta"], ce_factor(nn), nn["keep_probability"]],
-                    dtype=np.float64)
-    return sizes, lay, ioff, iopt, fopt
-
-
-def _hyper(nn: Network, opt) -> np.ndarray:
-    """The optimizer's hyper-parameters (memoised until a field changes)."""
-    hyper = nn._memo.get("hyper")
-    if hyper is None:
-        hyper = nn._memo["hyper"] = opt.hyper_values(nn)
-    return hyper
-
-
-def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
-    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations (memoised until a
-    field changes; a registered name is never registered again, so its kernels stay the same)."""
-    kernels = nn._memo.get("activation_kernels")
-    if kernels is None:
-        kernels = nn._memo["activation_kernels"] = (*ACTIVATIONS[nn["active_function"]].kernels(dt),
-                                                    *ACTIVATIONS[nn["output_function"]].kernels(dt))
-    return kernels
-
-
-def _stats(buf: Buffers) -> np.ndarray:
-    return buf.stats if buf.stats is not None else np.zeros((2, 1), dtype=buf.params.dtype)
-
-
-@interrupt_safe
-def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    """Run one epoch through the fused kernel, in place on ``nn``; returns the per-batch costs.
-
-    ``x``/``y`` are validated rows, ``perm`` a permutation of their indices and
-    ``bounds`` batch offsets within it (checked by the caller, ``nn_train``).
-    The optimizer must be an njit one (``optimizers.training_engine`` checks)."""
-    buf = nn.checked_buffers()
-    sizes, lay, ioff, iopt, fopt = _settings(nn)
-    f, opt = nn._fields, OPTIMIZERS[nn["optimization_method"]]
-    counter = opt.counter
-    scal = np.array([float(f.get("vecNum", 0.0)), float(f.get(counter, 0)) if counter else 0.0,
-                     float(nn._dropout_step)])
-    costs = np.empty(len(bounds) - 1)
-    dt = buf.params.dtype
-    act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
-    update, lookahead = opt.kernels(dt)
-    state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
-    hyper = _hyper(nn, opt)
-    failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
-                           np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
-                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, update,
-                           lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
-    if failed == FAIL_UPDATE:
-        opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
-    elif failed == FAIL_LOOKAHEAD:
-        opt.raise_failure("lookahead", buf.params, state, hyper, np.empty_like(buf.params))
-    elif failed:
-        _raise_activation_failure(nn, failed, value, dt)
-    if "vecNum" in f:
-        f["vecNum"] = float(scal[S_VECNUM])
-    if counter:
-        f[counter] = int(scal[S_TIME])
-    nn._dropout_step = int(scal[S_DROPSTEP])
-    return costs
-
-
-@interrupt_safe
-def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
-    """Outputs for validated rows ``x``, one row per sample."""
-    buf = nn.checked_buffers()
-    sizes, lay, ioff, iopt, _ = _settings(nn)
-    dt = buf.params.dtype
-    out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
-    act_f, _, out_f, _ = _activation_kernels(nn, dt)
-    failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
-                             act_f, out_f, small_kernels(dt)[0])
-    if failed:
-        _raise_activation_failure(nn, failed, value, dt)
-    return out
-
-
-def _raise_activation_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
-    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``)."""
-    field, what = FAILED[failed]
-    ACTIVATIONS[nn[field]].raise_failure(what, value, dt)

@@ -1,0 +1,124 @@
+"""The engines' adapter: turns a :class:`~nntoolbox.network.Network` into the arguments of the fused
+Numba kernels (:mod:`nntoolbox.kernels.fused`) and their results back into the network.
+
+``fused_epoch`` is the fused engine's epoch and ``fused_predict`` its inference; the kernels under
+``kernels/`` import nothing above them, so everything that reads the network, the registries or the
+options lives here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ACTIVATIONS, SOFTMAX
+from .forward import ce_factor, uses_dropout
+from .kernels import interrupt_safe
+from .kernels.fused import (BN_CODES, BN_OFF, FAIL_LOOKAHEAD, FAIL_UPDATE, FAILED, OBJ_CODES, S_DROPSTEP,
+                            S_TIME, S_VECNUM, _epoch, _predict)
+from .kernels.small import small_kernels
+from .network import Buffers, Network, n_layers
+from .optimizers import optimizer_of
+
+
+def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Flags and offsets the kernels take, derived from the network (memoised until a field changes)."""
+    settings = nn._memo.get("fused")
+    if settings is None:
+        settings = nn._memo["fused"] = _derive_settings(nn)
+    return settings
+
+
+def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    L = n_layers(nn)
+    sizes = np.asarray(nn.sizes, dtype=np.int64)
+    lay = np.full((L, 4), -1, dtype=np.int64)
+    for k, g, off, _, _ in nn._buf.layout:
+        lay[k, g] = off
+    ioff = np.concatenate(([0], np.cumsum(sizes[1:])[:-1])).astype(np.int64)
+    bn = BN_CODES[nn["bn_mode"]] if nn["batch_normalization"] else BN_OFF
+    opt = optimizer_of(nn)
+    iopt = np.array([ACTIVATIONS[nn["output_function"]].kind == SOFTMAX, OBJ_CODES[nn["objective_function"]], bn,
+                     int(bool(nn["encoder"])), int(uses_dropout(nn)), opt.lookahead is not None,
+                     opt.counting(nn) == "update", nn["dtype"] == "float32"], dtype=np.int64)
+    fopt = np.array([nn["weight_decay"], nn["sparsity"], nn["beta"], ce_factor(nn), nn["keep_probability"]],
+                    dtype=np.float64)
+    return sizes, lay, ioff, iopt, fopt
+
+
+def _hyper(nn: Network, opt) -> np.ndarray:
+    """The optimizer's hyper-parameters (memoised until a field changes)."""
+    hyper = nn._memo.get("hyper")
+    if hyper is None:
+        hyper = nn._memo["hyper"] = opt.hyper_values(nn)
+    return hyper
+
+
+def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
+    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations (memoised until a
+    field changes; a registered name is never registered again, so its kernels stay the same)."""
+    kernels = nn._memo.get("activation_kernels")
+    if kernels is None:
+        kernels = nn._memo["activation_kernels"] = (*ACTIVATIONS[nn["active_function"]].kernels(dt),
+                                                    *ACTIVATIONS[nn["output_function"]].kernels(dt))
+    return kernels
+
+
+def _stats(buf: Buffers) -> np.ndarray:
+    return buf.stats if buf.stats is not None else np.zeros((2, 1), dtype=buf.params.dtype)
+
+
+@interrupt_safe
+def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Run one epoch through the fused kernel, in place on ``nn``; returns the per-batch costs.
+
+    ``x``/``y`` are validated rows, ``perm`` a permutation of their indices and
+    ``bounds`` batch offsets within it (checked by the caller, ``nn_train``).
+    The optimizer must be an njit one (``applygradient.training_engine`` checks)."""
+    buf = nn.checked_buffers()
+    sizes, lay, ioff, iopt, fopt = _settings(nn)
+    f, opt = nn._fields, optimizer_of(nn)
+    counter = opt.counter
+    scal = np.array([float(f.get("vecNum", 0.0)), float(f.get(counter, 0)) if counter else 0.0,
+                     float(nn._dropout_step)])
+    costs = np.empty(len(bounds) - 1)
+    dt = buf.params.dtype
+    act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
+    update, lookahead = opt.kernels(dt)
+    state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
+    hyper = _hyper(nn, opt)
+    failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
+                           np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
+                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, update,
+                           lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
+    if failed == FAIL_UPDATE:
+        opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
+    elif failed == FAIL_LOOKAHEAD:
+        opt.raise_failure("lookahead", buf.params, state, hyper, np.empty_like(buf.params))
+    elif failed:
+        _raise_activation_failure(nn, failed, value, dt)
+    if "vecNum" in f:
+        f["vecNum"] = float(scal[S_VECNUM])
+    if counter:
+        f[counter] = int(scal[S_TIME])
+    nn._dropout_step = int(scal[S_DROPSTEP])
+    return costs
+
+
+@interrupt_safe
+def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
+    """Outputs for validated rows ``x``, one row per sample."""
+    buf = nn.checked_buffers()
+    sizes, lay, ioff, iopt, _ = _settings(nn)
+    dt = buf.params.dtype
+    out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
+    act_f, _, out_f, _ = _activation_kernels(nn, dt)
+    failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
+                             act_f, out_f, small_kernels(dt)[0])
+    if failed:
+        _raise_activation_failure(nn, failed, value, dt)
+    return out
+
+
+def _raise_activation_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
+    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``)."""
+    field, what = FAILED[failed]
+    ACTIVATIONS[nn[field]].raise_failure(what, value, dt)
