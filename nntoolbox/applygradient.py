@@ -2,7 +2,7 @@
 
 The optimizer itself is the network's entry in the registry (:mod:`nntoolbox.optimizers`); here its
 update is applied to the network's buffers, with the step counter (``AdamTime``) and the look-ahead
-point (Nesterov) that ``nn_train`` needs around it, and the choice of engine it allows.
+point (Nesterov) that ``nn_train`` needs around it.
 """
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Iterator
 from .interrupts import sigint_deferred
 from .network import Network
 from .optimizers import optimizer_of
-from .userwarn import warn
 
 
 def advance_epoch(nn: Network) -> None:
@@ -56,23 +55,6 @@ def at_lookahead(nn: Network) -> Iterator[None]:
         yield
     finally:
         buf.params[...] = theta
-
-
-_WARNED: set[str] = set()
-
-
-def training_engine(nn: Network, engine: str) -> str:
-    """The engine ``nn_train`` uses: the fused one needs an njit optimizer; otherwise (once per
-    optimizer) a warning that the stepwise engine runs it, slower."""
-    entry = optimizer_of(nn)
-    if engine != "fused" or entry.jit:
-        return engine
-    if entry.name not in _WARNED:
-        _WARNED.add(entry.name)
-        warn(f"optimizer {entry.name!r} is not a numba.njit function: nn_train runs it through the "
-             "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
-             "inside the fused kernel)", RuntimeWarning)
-    return "stepwise"
 
 
 def nn_applygradient(nn: Network) -> Network:

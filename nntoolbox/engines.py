@@ -1,7 +1,8 @@
 """The engines' adapter: turns a :class:`~nntoolbox.network.Network` into the arguments of the fused
 Numba kernels (:mod:`nntoolbox.kernels.fused`) and their results back into the network.
 
-``fused_epoch`` is the fused engine's epoch and ``fused_predict`` its inference; the kernels under
+``training_engine`` chooses the engine ``nn_train`` runs; ``fused_epoch`` is the fused engine's epoch
+and ``fused_predict`` its inference; the kernels under
 ``kernels/`` import nothing above them, so everything that reads the network, the registries or the
 options lives here.
 """
@@ -17,6 +18,24 @@ from .kernels.fused import (BN_CODES, BN_OFF, FAIL_LOOKAHEAD, FAIL_UPDATE, FAILE
 from .kernels.small import small_kernels
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
+from .userwarn import warn
+
+
+_WARNED: set[str] = set()
+
+
+def training_engine(nn: Network, engine: str) -> str:
+    """The engine ``nn_train`` uses: the fused one needs an njit optimizer; otherwise (once per
+    optimizer) a warning that the stepwise engine runs it, slower."""
+    entry = optimizer_of(nn)
+    if engine != "fused" or entry.jit:
+        return engine
+    if entry.name not in _WARNED:
+        _WARNED.add(entry.name)
+        warn(f"optimizer {entry.name!r} is not a numba.njit function: nn_train runs it through the "
+             "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
+             "inside the fused kernel)", RuntimeWarning)
+    return "stepwise"
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -72,7 +91,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
 
     ``x``/``y`` are validated rows, ``perm`` a permutation of their indices and
     ``bounds`` batch offsets within it (checked by the caller, ``nn_train``).
-    The optimizer must be an njit one (``applygradient.training_engine`` checks)."""
+    The optimizer must be an njit one (:func:`training_engine` checks)."""
     buf = nn.checked_buffers()
     sizes, lay, ioff, iopt, fopt = _settings(nn)
     f, opt = nn._fields, optimizer_of(nn)

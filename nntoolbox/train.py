@@ -9,11 +9,12 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .applygradient import advance_epoch, apply_step, at_lookahead, training_engine
+from .applygradient import advance_epoch, apply_step, at_lookahead
 from .backprop import backward
 from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
                      check_training_data, check_xy)
 from .create import make_rng
+from .engines import fused_epoch, training_engine
 from .forward import ce_factor, forward_train, record_cost
 from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
@@ -274,11 +275,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
     own_rng = opt.rng is None  # the network's own batch-order stream advances with it
     gen = work._generator() if own_rng else make_rng(opt.rng)
     orders = batch_orders(opt, gen, m)
-    if training_engine(work, opt.engine) == "fused":
-        from .engines import fused_epoch  # noqa: PLC0415 - imports numba kernels lazily
-        run_epoch: Callable = fused_epoch
-    else:
-        run_epoch = _stepwise_epoch
+    run_epoch: Callable = fused_epoch if training_engine(work, opt.engine) == "fused" else _stepwise_epoch
     work._fields["diverged"] = work._fields["interrupted"] = False
     first = len(work._hist.get("epoch", ())) + 1
     epochs = range(first, first + opt.iteration)
