@@ -7,6 +7,7 @@ import numpy as np
 
 from .batchnorm import BN_MODES
 from .checks import check_class_labels, check_xy
+from .engines import fused_predict
 from .forward import layer_function
 from .activations import ACTIVATIONS
 from .network import Network, n_layers
@@ -48,7 +49,6 @@ def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarra
     with limited_blas():
         if engine == "numpy":
             return predict_numpy(nn, x).T
-        from .engines import fused_predict  # noqa: PLC0415
         return fused_predict(nn, x)
 
 

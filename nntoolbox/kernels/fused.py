@@ -139,7 +139,7 @@ def _small_gradient(h, w):
 
 @njit
 def _matmul(W, A, Z, trans, mm):
-    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`small_kernels`) for W of at most
+    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`.small.small_kernels`) for W of at most
     SMALL_PRODUCT entries, else BLAS."""
     if _small(W.shape[0], W.shape[1]):
         mm(W, A, Z, trans)
@@ -179,7 +179,7 @@ def _input_product(W, A0, G, Z, rows_in, mm):
 @njit
 def _weight_grad(T, A, W, Wg, wd, mmt):
     """Wg = (T/m) * A' + wd * W (the course's nn_backpropagation.m: T * A' / m), ``m`` = batch size;
-    ``A`` units x m, hand-written (``mmt``, :func:`small_kernels`) for a small Wg (:func:`_small_gradient`),
+    ``A`` units x m, hand-written (``mmt``, :func:`.small.small_kernels`) for a small Wg (:func:`_small_gradient`),
     else BLAS.
 
     T is divided in place before the product: a pass over units x m instead of one over the
