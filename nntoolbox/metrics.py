@@ -15,6 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .interrupts import sigint_deferred
 from .labels import class_labels
 from .network import Network
 from .plotting import confusion_table
@@ -75,8 +76,10 @@ def _class_scores(scores: np.ndarray) -> np.ndarray:
 
 def _sklearn_metrics() -> Any:
     """``sklearn.metrics``, imported on first use rather than with this module: it loads scipy.stats,
-    ~1 s of a demo's start that training does not need."""
-    from sklearn import metrics  # noqa: PLC0415
+    ~1 s of a demo's start that training does not need.  Ctrl-C is held while it loads (see
+    ``plotting._figure``)."""
+    with sigint_deferred():
+        from sklearn import metrics  # noqa: PLC0415
 
     return metrics
 

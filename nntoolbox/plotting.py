@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .interrupts import sigint_deferred
 from .labels import class_labels
 
 if TYPE_CHECKING:
@@ -45,9 +46,12 @@ PathLike = str | Path
 # ----------------------------------------------------------------- helpers
 def _figure(width: float, height: float) -> Figure:
     # matplotlib is imported on the first figure, not with this module: the demos import it at start
-    # and plot only after training (its import is ~0.5 s of their start)
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    # and plot only after training (its import is ~0.5 s of their start).  Ctrl-C is held while it loads:
+    # a KeyboardInterrupt inside a class body's __set_name__ comes out as a RuntimeError (a traceback
+    # instead of the demos' clean exit 130)
+    with sigint_deferred():
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+        from matplotlib.figure import Figure  # noqa: PLC0415
 
     fig = Figure(figsize=(width, height))
     FigureCanvasAgg(fig)  # attach Agg explicitly; independent of the pyplot backend
@@ -176,8 +180,9 @@ def weight_mosaic(
 def display_available() -> bool:
     """True when pyplot can show a figure: a window backend, or a notebook's inline backend
     (not Agg, PDF, ... as on a headless machine or in CI)."""
-    import matplotlib  # noqa: PLC0415
-    from matplotlib.backends import BackendFilter, backend_registry  # noqa: PLC0415
+    with sigint_deferred():  # as in _figure
+        import matplotlib  # noqa: PLC0415
+        from matplotlib.backends import BackendFilter, backend_registry  # noqa: PLC0415
     return matplotlib.get_backend().lower() not in backend_registry.list_builtin(BackendFilter.NON_INTERACTIVE)
 
 
@@ -207,7 +212,8 @@ def visualize(
     height = 6.0 * mosaic.shape[0] / mosaic.shape[1]
     size = (6.0, height + (0.4 if title else 0.0))
     if show:
-        import matplotlib.pyplot as plt  # noqa: PLC0415 - only for a window; files need no pyplot
+        with sigint_deferred():  # as in _figure
+            import matplotlib.pyplot as plt  # noqa: PLC0415 - only for a window; files need no pyplot
         fig = plt.figure(figsize=size)
     else:
         fig = _figure(*size)
