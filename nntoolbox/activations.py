@@ -41,6 +41,7 @@ from .kernels.vexp import vexp
 from .names import check_registered_name
 from .options import NAMES
 from .plugins import REGISTRIES, Origin, registering_origin
+from .userwarn import first_line
 
 Array = np.ndarray
 INF = math.inf
@@ -245,7 +246,7 @@ def _try(where: str, what: str, fn: Any, x: float) -> float:
     except Exception as e:  # noqa: BLE001 - Numba typing errors and user errors come in many classes
         raise TypeError(f"{where}: {what}({x!r}) failed; {what} must compile with Numba as a function of one "
                         f"float and work for every number: {type(e).__name__}: "
-                        f"{(str(e).splitlines() or [''])[0][:200]}") from None
+                        f"{first_line(e)}") from None
     if not isinstance(value, (float, int, np.floating, np.integer)) or isinstance(value, bool):
         raise TypeError(f"{where}: {what}({x!r}) must return a number; got {value!r}"[:300])
     if math.isnan(value):

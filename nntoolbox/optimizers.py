@@ -55,6 +55,7 @@ from .kernels import CACHE, FirstClass, optim
 from .names import SLOTS, check_hyper_name, check_registered_name
 from .options import METHOD_OPTIONS, METHOD_SLOTS, NAMES, OPTIONS, Option, number_option
 from .plugins import REGISTRIES, Origin, registering_origin
+from .userwarn import first_line
 
 if TYPE_CHECKING:  # annotations only: the network module sits above the registries
     from .network import Network
@@ -260,20 +261,16 @@ def _trial(entry: Optimizer) -> None:
             raise ValueError(f"{where}: the update or lookahead indexes out of bounds on buffers of exactly the "
                              f"declared sizes (p, g, out: {n} entries; state: {len(entry.slots)} rows, one per "
                              f"slot {list(entry.slots)}; hyper: {len(hyper)} = learning rate + "
-                             f"{list(entry.hyper)}{' + 1 extra' if entry.extra else ''}): {_first_line(e)}") from None
+                             f"{list(entry.hyper)}{' + 1 extra' if entry.extra else ''}): {first_line(e)}") from None
         except Exception as e:  # noqa: BLE001 - Numba typing errors and user errors come in many classes
             raise TypeError(f"{where}: calling the update on float64 buffers failed ({type(e).__name__}: "
-                            f"{_first_line(e)}); it must be update({', '.join(UPDATE_ARGS)}) working in place") from None
+                            f"{first_line(e)}); it must be update({', '.join(UPDATE_ARGS)}) working in place") from None
     if entry.jit:
         try:
             entry.kernels(np.float64)
         except Exception as e:  # noqa: BLE001
             raise TypeError(f"{where}: compiling the update for the fused engine failed ({type(e).__name__}: "
-                            f"{_first_line(e)})") from None
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [""])[0][:200]
+                            f"{first_line(e)})") from None
 
 
 def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = (),

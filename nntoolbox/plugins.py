@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .userwarn import first_line
+
 __all__ = ["ImportedFile", "Origin", "import_file", "imported_files", "load_origins", "origins_for",
            "registering_origin"]
 
@@ -79,8 +81,7 @@ def _cause(e: BaseException, path: Path) -> str:
     if isinstance(e, SyntaxError):
         return f"SyntaxError: {e.msg} (line {e.lineno})"
     lines = [f.lineno for f in traceback.extract_tb(e.__traceback__) if Path(f.filename) == path]
-    text = (str(e).strip().splitlines() or [""])[0][:200]
-    return f"{type(e).__name__}: {text}" + (f" (line {lines[-1]})" if lines else "")
+    return f"{type(e).__name__}: {first_line(e)}" + (f" (line {lines[-1]})" if lines else "")
 
 
 def import_file(path: str | Path) -> ImportedFile:

@@ -1,4 +1,5 @@
-"""Warnings that point at the user's line, not at the toolbox's.
+"""Messages for the user: warnings that point at the user's line, not at the toolbox's, and the
+first line of an exception quoted in an error message.
 
 ``warnings.warn``'s ``stacklevel`` counts frames, which differ between the paths
 reaching one warning (``nn.x = v`` vs ``nn["x"] = v`` vs ``nn_create``); Python
@@ -19,3 +20,9 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def first_line(e: BaseException, limit: int = 200) -> str:
+    """The first line of ``e``'s message, at most ``limit`` characters (a student's exception or Numba's
+    typing report quoted in one line of ours)."""
+    return (str(e).strip().splitlines() or [""])[0][:limit]
