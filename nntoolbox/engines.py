@@ -15,7 +15,6 @@ from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
 from .kernels.fused import (BN_CODES, BN_OFF, FAIL_LOOKAHEAD, FAIL_UPDATE, FAILED, OBJ_CODES, S_DROPSTEP,
                             S_TIME, S_VECNUM, _epoch, _predict)
-from .kernels.small import small_kernels
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .userwarn import warn
@@ -38,7 +37,7 @@ def training_engine(nn: Network, engine: str) -> str:
     return "stepwise"
 
 
-def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _settings(nn: Network) -> tuple[np.ndarray, ...]:
     """Flags and offsets the kernels take, derived from the network (memoised until a field changes)."""
     settings = nn._memo.get("fused")
     if settings is None:
@@ -46,7 +45,7 @@ def _settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarr
     return settings
 
 
-def _derive_settings(nn: Network) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _derive_settings(nn: Network) -> tuple[np.ndarray, ...]:
     L = n_layers(nn)
     sizes = np.asarray(nn.sizes, dtype=np.int64)
     lay = np.full((L, 4), -1, dtype=np.int64)
@@ -107,7 +106,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
                            np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
                            _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, update,
-                           lookahead, act_f, act_df, out_f, out_df, *small_kernels(dt))
+                           lookahead, act_f, act_df, out_f, out_df)
     if failed == FAIL_UPDATE:
         opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
     elif failed == FAIL_LOOKAHEAD:
@@ -131,7 +130,7 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
     act_f, _, out_f, _ = _activation_kernels(nn, dt)
     failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
-                             act_f, out_f, small_kernels(dt)[0])
+                             act_f, out_f)
     if failed:
         _raise_activation_failure(nn, failed, value, dt)
     return out

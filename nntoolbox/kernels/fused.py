@@ -48,10 +48,6 @@ BN_CODES = {"off": 0, "course": 1, "standard": 2}
 MSE, CE = OBJ_CODES["MSE"], OBJ_CODES["Cross Entropy"]
 BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["standard"]
 PREDICT_CHUNK = 4096  # rows per inference block: bounds the workspace for large inputs
-# Products W a with W of at most this many entries run in hand-written loops: measured against OpenBLAS
-# (Haswell kernels, batch of 100) they took 0.85x (float64) / 0.5x (float32) its time on 10 x 10,
-# 0.3x on 2 x 10, and 1.1x / 0.7x on 16 x 16, 1.6x / 1.2x on 32 x 32.
-SMALL_PRODUCT = 128
 
 # integer settings passed to the epoch kernel, in this order
 I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE, I_FLUSH = range(8)
@@ -89,115 +85,23 @@ def _dot_sum(x, y, j):
 
 
 @njit(fastmath=REASSOC)
-def _scale_sum(x, j, c):
-    """x[j, :] *= c in place; returns its sum (the sum reassociated, the elements exact)."""
-    x[j, 0] = x[j, 0] * c
-    t = x[j, 0]
+def _sum_plus(x, j, c):
+    """sum(x[j, :] + c) (reassociated; each element rounded as x + c, nothing written)."""
+    t = x[j, 0] + c
     for s in range(1, x.shape[1]):
-        x[j, s] = x[j, s] * c
-        t += x[j, s]
+        t += x[j, s] + c
     return t
 
 
 @njit(fastmath=REASSOC)
-def _add_sum(x, j, c):
-    """x[j, :] += c in place; returns its sum (the sum reassociated, the elements exact)."""
-    x[j, 0] = x[j, 0] + c
-    t = x[j, 0]
+def _sq_dev_plus(x, j, c, mu):
+    """sum(((x[j, :] + c) - mu).^2) (reassociated)."""
+    t = ((x[j, 0] + c) - mu) ** 2
     for s in range(1, x.shape[1]):
-        x[j, s] = x[j, s] + c
-        t += x[j, s]
+        t += ((x[j, s] + c) - mu) ** 2
     return t
 
 
-@njit(fastmath=REASSOC)
-def _sq_dev(x, j, mu):
-    """sum((x[j, :] - mu).^2) (reassociated)."""
-    t = (x[j, 0] - mu) ** 2
-    for s in range(1, x.shape[1]):
-        t += (x[j, s] - mu) ** 2
-    return t
-
-
-
-
-@njit
-def _small(h, w):
-    """Whether an h x w weight matrix takes the hand-written product (the one test for both layouts, and
-    the bound of the hand-written weight gradient)."""
-    return h * w <= SMALL_PRODUCT
-
-
-@njit
-def _small_gradient(h, w):
-    """Whether an h x w weight gradient takes the hand-written kernel: a small matrix, not a single row or
-    column.  Measured with a batch of 100: for 1 x 64 to 1 x 128 and 64 x 1 to 128 x 1 BLAS (a
-    matrix-vector path) takes 0.6-0.9x the hand-written kernel's time; for 10 x 10, 10 x 6, 2 x 10,
-    3 x 10, 2 x 64, 64 x 2, 8 x 16 the hand-written kernel takes 0.1-0.6x BLAS's."""
-    return _small(h, w) and min(h, w) > 1
-
-
-@njit
-def _matmul(W, A, Z, trans, mm):
-    """Z = W A (``trans``: W' A): hand-written (``mm``, :func:`.small.small_kernels`) for W of at most
-    SMALL_PRODUCT entries, else BLAS."""
-    if _small(W.shape[0], W.shape[1]):
-        mm(W, A, Z, trans)
-    elif trans:
-        np.dot(W.T, A, Z)
-    else:
-        np.dot(W, A, Z)
-
-
-@njit
-def _input_as_rows(sizes):
-    """Whether a batch's input is gathered as rows (``m x units``: contiguous copies, read transposed
-    by BLAS) rather than as ``units x m`` columns (what the hand-written small product reads)."""
-    return not _small(sizes[1], sizes[0])
-
-
-@njit
-def _gather_row(X, r, s, A0, G, rows_in):
-    """Sample s of the input block from row r of X, in the layout of :func:`_input_as_rows`."""
-    if rows_in:
-        for j in range(X.shape[1]):
-            G[s, j] = X[r, j]
-    else:
-        for j in range(X.shape[1]):
-            A0[j, s] = X[r, j]
-
-
-@njit
-def _input_product(W, A0, G, Z, rows_in, mm):
-    """Z = W a_0 for layer 0, reading the input block in the layout it was gathered in."""
-    if rows_in:
-        np.dot(W, G.T, Z)
-    else:
-        mm(W, A0, Z, False)
-
-
-@njit
-def _weight_grad(T, A, W, Wg, wd, mmt):
-    """Wg = (T/m) * A' + wd * W (the course's nn_backpropagation.m: T * A' / m), ``m`` = batch size;
-    ``A`` units x m, hand-written (``mmt``, :func:`.small.small_kernels`) for a small Wg (:func:`_small_gradient`),
-    else BLAS.
-
-    T is divided in place before the product: a pass over units x m instead of one over the
-    weights (784 x 400 on the MNIST net); callers use T for the layer below first."""
-    _divide_by_batch(T, W)
-    if _small_gradient(Wg.shape[0], Wg.shape[1]):
-        mmt(T, A, Wg)
-    else:
-        np.dot(T, A.T, Wg)
-    _add_decay(Wg, W, wd)
-
-
-@njit
-def _weight_grad_rows(T, G, W, Wg, wd):
-    """:func:`_weight_grad` with the input gathered as rows (``G``: m x units, a big first layer): BLAS."""
-    _divide_by_batch(T, W)
-    np.dot(T, G, Wg)
-    _add_decay(Wg, W, wd)
 
 
 @njit
@@ -226,17 +130,17 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
     multiplies, so layer 0 can read its input as rows); returns the updated shared counter vecNum.
 
     b, Gamma, Beta are read from ``p`` at ``lay[k]``'s offsets, E/S from columns ``so..`` of ``st``;
-    training writes xhat and (standard mode) the batch deviations ``sd[sdo..]``.  Loops run
-    unit-outer / sample-inner so the inner loop is contiguous; ``tmp`` is scratch of 4 x units:
-    mean | 1 / denominator | gamma | beta, one entry per unit."""
+    training writes xhat and (standard mode) the batch deviations ``sd[sdo..]``.  The bias is added
+    inside the passes that read z (each element rounded as z + b, as a separate addition would), so
+    z is written once.  Loops run unit-outer / sample-inner so the inner loop is contiguous; ``tmp``
+    is scratch of 4 x units: mean | 1 / denominator | gamma | beta, one entry per unit."""
     h, m = z.shape
     bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
-    if bn == BN_OFF or not train:
+    if bn == BN_OFF:
         for j in range(h):
             bj = p[bo + j]
             for s in range(m):
                 z[j, s] = z[j, s] + bj
-    if bn == BN_OFF:
         return vecnum
     per_unit = bn == BN_STANDARD
     for j in range(h):
@@ -247,14 +151,13 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
             tmp[j] = st[0, so + j]
             tmp[h + j] = 1.0 / (np.sqrt(st[1, so + j] ** 2 + STANDARD_EPS) if per_unit else st[1, so + j] + COURSE_EPS)
         for j in range(h):
-            mu, iv, g, be = tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
+            bj, mu, iv, g, be = p[bo + j], tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
             for s in range(m):
-                z[j, s] = g * ((z[j, s] - mu) * iv) + be
+                z[j, s] = g * (((z[j, s] + bj) - mu) * iv) + be
         return vecnum
     for j in range(h):
-        tmp[j] = _add_sum(z, j, p[bo + j])  # the bias, and the batch sum in the same pass
-        tmp[j] = tmp[j] / m
-        tmp[h + j] = _sq_dev(z, j, tmp[j])  # first the sum of squared deviations from the batch mean
+        tmp[j] = _sum_plus(z, j, p[bo + j]) / m  # the batch mean of z + b
+        tmp[h + j] = _sq_dev_plus(z, j, p[bo + j], tmp[j])  # first the sum of squared deviations from it
     for j in range(h):
         mu, ss = tmp[j], tmp[h + j]
         if bn == BN_COURSE:
@@ -271,20 +174,23 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
             sd[sdo + j] = np.sqrt(var + STANDARD_EPS)
             tmp[h + j] = 1.0 / sd[sdo + j]
     for j in range(h):
-        mu, iv, g, be = tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
+        bj, mu, iv, g, be = p[bo + j], tmp[j], tmp[h + j], tmp[2 * h + j], tmp[3 * h + j]
         for s in range(m):
-            x = (z[j, s] - mu) * iv
+            x = ((z[j, s] + bj) - mu) * iv
             xhat[j, s] = x
             z[j, s] = g * x + be
     return vecnum + m if bn == BN_COURSE else vecnum
 
 
 @njit
-def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp):
-    """Gamma/Beta gradients of layer k and theta below the normalisation (in place); also the bias
-    gradient sum(theta)/m of the layer (in the same pass as the course's scaling).  The gradients go
-    to ``g`` at ``lay[k]``'s offsets; the other arguments as in :func:`_layer_forward`; ``tmp``:
-    sum(theta .* xhat) | sum(theta) | scale, one entry per unit."""
+def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
+    """Gamma/Beta gradients of layer k (to ``g`` at ``lay[k]``'s offsets) and the bias gradient; the
+    other arguments as in :func:`_layer_forward`; ``tmp``: sum(theta .* xhat) | sum(theta) | scale,
+    one entry per unit.
+
+    Standard mode forms theta below the normalisation in place.  The course's theta below it is
+    c_j * theta_j with c_j = Gamma / (S_j + 1e-4) per unit: it is not formed; ``q[j] = c_j`` is
+    returned for the caller to fold into the products (:func:`_backward_layer`).  Returns whether it did."""
     h, m = theta.shape
     bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
     for j in range(h):
@@ -295,32 +201,56 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp):
         for j in range(h):
             gsum += tmp[j] / m
             bsum += tmp[h + j] / m
-            tmp[h + j] = p[go] / (st[1, so + j] + COURSE_EPS)
+            q[j] = p[go] / (st[1, so + j] + COURSE_EPS)
+            g[bo + j] = q[j] * tmp[h + j] / m
         g[go] = gsum
         g[beo] = bsum
-        for j in range(h):
-            g[bo + j] = _scale_sum(theta, j, tmp[h + j]) / m
-    else:
-        for j in range(h):
-            tmp[j] = tmp[j] / m
-            tmp[h + j] = tmp[h + j] / m
-            g[go + j] = tmp[j]
-            g[beo + j] = tmp[h + j]
-            tmp[2 * h + j] = p[go + j] / sd[sdo + j]
-        for j in range(h):
-            c, bj, gj = tmp[2 * h + j], tmp[h + j], tmp[j]
-            for s in range(m):
-                theta[j, s] = c * (theta[j, s] - bj - xhat[j, s] * gj)
-            g[bo + j] = _sum(theta, j) / m
+        return True
+    for j in range(h):
+        tmp[j] = tmp[j] / m
+        tmp[h + j] = tmp[h + j] / m
+        g[go + j] = tmp[j]
+        g[beo + j] = tmp[h + j]
+        tmp[2 * h + j] = p[go + j] / sd[sdo + j]
+    for j in range(h):
+        c, bj, gj = tmp[2 * h + j], tmp[h + j], tmp[j]
+        for s in range(m):
+            theta[j, s] = c * (theta[j, s] - bj - xhat[j, s] * gj)
+        g[bo + j] = _sum(theta, j) / m
+    return False
+
+
+@njit
+def _scale_rows(T, q):
+    """T[j, :] *= q[j], in place."""
+    for j in range(T.shape[0]):
+        c = q[j]
+        for s in range(T.shape[1]):
+            T[j, s] = T[j, s] * c
+
+
+@njit
+def _finish_grad(Wg, W, q, scaled, m, wd):
+    """Wg = Wg .* q_j / m + wd * W row by row (``scaled``; else Wg / m + wd * W): the weight gradient
+    from the product T A' of the unscaled theta."""
+    mm = W.dtype.type(m)
+    for j in range(Wg.shape[0]):
+        c = q[j] / mm if scaled else W.dtype.type(1.0) / mm
+        if wd != 0.0:  # the L2 term only matters with weight decay
+            for i in range(Wg.shape[1]):
+                Wg[j, i] = Wg[j, i] * c + wd * W[j, i]
+        else:
+            for i in range(Wg.shape[1]):
+                Wg[j, i] = Wg[j, i] * c
 
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df, mm, mmt):
+           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
 
     ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
-    activations', ``mm``/``mmt`` the small-layer products (first-class functions).  With a look-ahead the
+    activations' (first-class functions).  With a look-ahead the
     forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
     Blocks are ``units x m`` (the course's layout), flat in the work buffers.
 
@@ -345,11 +275,15 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     th2 = np.empty(mmax * int(sizes.max()), dt)
     rhohat = np.empty(sizes[1], dt)
     tmp = np.empty(4 * int(sizes.max()), dt)
+    q = np.empty(int(sizes.max()), dt)  # per-unit scale of the course's batch-norm backward
+    wmax = 0
+    for k in range(L):
+        wmax = max(wmax, sizes[k + 1] * sizes[k])
+    wcs = np.empty(wmax, dt)  # W with its rows scaled by q
     aoff = np.zeros(L + 2, np.int64)
     for k in range(L + 1):
         aoff[k + 1] = aoff[k] + sizes[k]
     nin, nout = sizes[0], sizes[L]
-    rows_in = _input_as_rows(sizes)
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
@@ -357,9 +291,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if iopt[I_LOOKAHEAD] and lookahead(params, state, hyper, fwd):
             failed = FAIL_LOOKAHEAD
             break
-        A0, G = block(acts, 0, nin, m), block(acts, 0, m, nin)  # the input block, one of two layouts
+        G = block(acts, 0, m, nin)  # the input block as rows (m x units), read transposed by BLAS
         for s in range(m):
-            _gather_row(X, perm[bounds[bi] + s], s, A0, G, rows_in)
+            r = perm[bounds[bi] + s]
+            for j in range(nin):
+                G[s, j] = X[r, j]
         # forward
         cost2 = 0.0
         for k in range(L):
@@ -370,9 +306,9 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     cost2 += fwd[lay[k, 0] + i] ** 2
             Z = block(acts, m * aoff[k + 1], h, m)
             if k == 0:
-                _input_product(W, A0, G, Z, rows_in, mm)
+                np.dot(W, G.T, Z)
             else:
-                _matmul(W, block(acts, m * aoff[k], sizes[k], m), Z, False, mm)
+                np.dot(W, block(acts, m * aoff[k], sizes[k], m), Z)
             scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
                                             block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
             zflat = flat(acts, m * aoff[k + 1], m * h)
@@ -439,23 +375,43 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         # backward
         for k in range(L - 1, -1, -1):
             h, w = sizes[k + 1], sizes[k]
+            course = False
             if bn != BN_OFF:
-                _bn_backward(T, block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats, ioff[k],
-                             sds, aoff[k + 1], tmp)
+                course = _bn_backward(T, block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats,
+                                      ioff[k], sds, aoff[k + 1], tmp, q)
             else:
                 for j in range(h):
                     grads[lay[k, 1] + j] = _sum(T, j) / m
             W = block(fwd, lay[k, 0], h, w)
             Wg = block(grads, lay[k, 0], h, w)
-            if k == 0:
-                if rows_in:
-                    _weight_grad_rows(T, G, W, Wg, wd)
+            # the scales (the course's c_j, and 1/m) go into the h x w products when they are smaller
+            # than T (w <= m: the chess layers), else into T (h x m: a big layer)
+            fold = w <= m
+            if course and not fold:
+                _scale_rows(T, q)
+                course = False
+            if k > 0:  # theta of the layer below, from T before it is scaled
+                T2 = block(th2, 0, w, m)
+                if course:
+                    Wc = block(wcs, 0, h, w)
+                    for j in range(h):
+                        for i in range(w):
+                            Wc[j, i] = W[j, i] * q[j]
+                    np.dot(Wc.T, T, T2)
                 else:
-                    _weight_grad(T, A0, W, Wg, wd, mmt)
+                    np.dot(W.T, T, T2)
+            if not fold:
+                _divide_by_batch(T, W)
+            if k == 0:
+                np.dot(T, G, Wg)
+            else:
+                np.dot(T, block(acts, m * aoff[k], w, m).T, Wg)
+            if fold:
+                _finish_grad(Wg, W, q, course, m, wd)
+            else:
+                _add_decay(Wg, W, wd)
+            if k == 0:
                 break
-            T2 = block(th2, 0, w, m)
-            _matmul(W, T, T2, True, mm)  # theta of the layer below, before _weight_grad scales T
-            _weight_grad(T, block(acts, m * aoff[k], w, m), W, Wg, wd, mmt)
             if iopt[I_ENCODER] and k == 1:
                 sp, be = fopt[F_SPARSITY], fopt[F_BETA]
                 for j in range(w):
@@ -489,9 +445,9 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
 
 @njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
-    """Inference forward pass in blocks of rows (stored BN statistics, no dropout); returns
-    ``(failed, value)`` as :func:`_epoch`."""
+def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
+    """Inference forward pass in blocks of rows (stored BN statistics, no dropout; layer 0 reads the
+    rows of X in place); returns ``(failed, value)`` as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
     big = int(sizes.max())
@@ -500,21 +456,17 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
     z = np.empty(PREDICT_CHUNK * big, dt)
     dummy = np.empty((1, 1), dt)
     tmp = np.empty(4 * big, dt)
-    rows_in = _input_as_rows(sizes)
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
-        A0, G = block(a, 0, sizes[0], m), block(a, 0, m, sizes[0])
-        for s in range(m):
-            _gather_row(X, start + s, s, A0, G, rows_in)
         for k in range(L):
             h = sizes[k + 1]
             Z = block(z, 0, h, m)
             W = block(params, lay[k, 0], h, sizes[k])
             if k == 0:
-                _input_product(W, A0, G, Z, rows_in, mm)
+                np.dot(W, X[start:start + m].T, Z)
             else:
-                _matmul(W, block(a, 0, sizes[k], m), Z, False, mm)
+                np.dot(W, block(a, 0, sizes[k], m), Z)
             _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
             zflat = flat(z, 0, m * h)
             at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
@@ -528,5 +480,3 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f, mm):
                 out[start + s, j] = A[j, s]
     restore_fpu(fpu)
     return 0, 0.0
-
-
