@@ -245,6 +245,42 @@ def _finish_grad(Wg, W, q, scaled, m, wd):
 
 
 @njit
+def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, act_f, out_f,
+             keep, seed, raws):
+    """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
+    into ``acts`` at ``m * aoff[k + 1]`` (``units x m``), the input read from ``G`` (``m x units``, rows,
+    read transposed by BLAS).  ``mode = (train, dropout)``, an array so that both kernels call one
+    compiled variant (constants would each get their own): training uses batch statistics (xhat into
+    ``xhats``, vecNum in ``scal``) and dropout (pre-dropout activations into ``raws``); inference the
+    stored statistics.  Returns ``(failed, value)`` as :func:`_epoch`."""
+    L = sizes.shape[0] - 1
+    train, dropout = mode[0] != 0, mode[1] != 0
+    for k in range(L):
+        h = sizes[k + 1]
+        W = block(p, lay[k, 0], h, sizes[k])
+        Z = block(acts, m * aoff[k + 1], h, m)
+        if k == 0:
+            np.dot(W, G.T, Z)
+        else:
+            np.dot(W, block(acts, m * aoff[k], sizes[k], m), Z)
+        xhat = block(xhats, m * aoff[k + 1], h, m) if train else Z  # (not written in inference)
+        scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, sds,
+                                        aoff[k + 1], tmp)
+        zflat = flat(acts, m * aoff[k + 1], m * h)
+        at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
+        if at:
+            return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
+        if train and dropout and k < L - 1:
+            R = block(raws, m * aoff[k + 1], h, m)
+            for j in range(h):
+                for s in range(m):
+                    R[j, s] = Z[j, s]
+                    Z[j, s] = Z[j, s] * (1.0 / keep if keep_unit(seed, np.int64(scal[S_DROPSTEP]), k, j * m + s, keep)
+                                         else 0.0)
+    return 0, 0.0
+
+
+@njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
            iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
@@ -284,6 +320,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     for k in range(L + 1):
         aoff[k + 1] = aoff[k] + sizes[k]
     nin, nout = sizes[0], sizes[L]
+    mode = np.array([1, iopt[I_DROPOUT]])  # (train, dropout) for _forward
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
@@ -296,34 +333,13 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             r = perm[bounds[bi] + s]
             for j in range(nin):
                 G[s, j] = X[r, j]
-        # forward
         cost2 = 0.0
-        for k in range(L):
-            h = sizes[k + 1]
-            W = block(fwd, lay[k, 0], h, sizes[k])
-            if wd != 0.0:  # the L2 term only matters with weight decay
-                for i in range(h * sizes[k]):
+        if wd != 0.0:  # the L2 term only matters with weight decay
+            for k in range(L):
+                for i in range(sizes[k + 1] * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
-            Z = block(acts, m * aoff[k + 1], h, m)
-            if k == 0:
-                np.dot(W, G.T, Z)
-            else:
-                np.dot(W, block(acts, m * aoff[k], sizes[k], m), Z)
-            scal[S_VECNUM] = _layer_forward(Z, fwd, lay, k, True, bn, stats, ioff[k], scal[S_VECNUM],
-                                            block(xhats, m * aoff[k + 1], h, m), sds, aoff[k + 1], tmp)
-            zflat = flat(acts, m * aoff[k + 1], m * h)
-            at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
-            if at:
-                failed, value = FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
-                break
-            if iopt[I_DROPOUT] and k < L - 1:
-                R = block(raws, m * aoff[k + 1], h, m)
-                p = fopt[F_KEEP]
-                for j in range(h):
-                    for s in range(m):
-                        R[j, s] = Z[j, s]
-                        Z[j, s] = Z[j, s] * (1.0 / p if keep_unit(seed, np.int64(scal[S_DROPSTEP]), k, j * m + s, p)
-                                             else 0.0)
+        failed, value = _forward(G, acts, m, aoff, sizes, lay, fwd, mode, bn, stats, ioff, scal, xhats, sds, tmp,
+                                 act_f, out_f, fopt[F_KEEP], seed, raws)
         if failed:
             break
         if iopt[I_DROPOUT]:
@@ -446,35 +462,29 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
 @njit
 def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
-    """Inference forward pass in blocks of rows (stored BN statistics, no dropout; layer 0 reads the
-    rows of X in place); returns ``(failed, value)`` as :func:`_epoch`."""
+    """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
+    rows, each read in place; returns ``(failed, value)`` as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
-    big = int(sizes.max())
     dt = params.dtype
-    a = np.empty(PREDICT_CHUNK * big, dt)
-    z = np.empty(PREDICT_CHUNK * big, dt)
-    dummy = np.empty((1, 1), dt)
-    tmp = np.empty(4 * big, dt)
+    aoff = np.zeros(L + 2, np.int64)  # layer 0 is read from X: layers 1.. from the buffer's start
+    aoff[0] = -sizes[0]
+    for k in range(L + 1):
+        aoff[k + 1] = aoff[k] + sizes[k]
+    acts = np.empty(min(PREDICT_CHUNK, n) * aoff[L + 1], dt)
+    tmp = np.empty(4 * int(sizes.max()), dt)
+    scal = np.zeros(3)
+    none = np.empty(0, dt)  # the training-only buffers
+    mode = np.zeros(2, np.int64)  # inference, no dropout
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
-        for k in range(L):
-            h = sizes[k + 1]
-            Z = block(z, 0, h, m)
-            W = block(params, lay[k, 0], h, sizes[k])
-            if k == 0:
-                np.dot(W, X[start:start + m].T, Z)
-            else:
-                np.dot(W, block(a, 0, sizes[k], m), Z)
-            _layer_forward(Z, params, lay, k, False, iopt[I_BN], stats, ioff[k], 0.0, dummy, dummy[0], 0, tmp)
-            zflat = flat(z, 0, m * h)
-            at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
-            if at:
-                restore_fpu(fpu)
-                return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
-            a, z = z, a
-        A = block(a, 0, sizes[L], m)
+        failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, mode, iopt[I_BN], stats,
+                                 ioff, scal, none, none, tmp, act_f, out_f, 1.0, np.uint64(0), none)
+        if failed:
+            restore_fpu(fpu)
+            return failed, value
+        A = block(acts, m * aoff[L], sizes[L], m)
         for s in range(m):
             for j in range(A.shape[0]):
                 out[start + s, j] = A[j, s]
