@@ -166,10 +166,8 @@ def from_matlab_struct(s: Any) -> Network:
             _set_loaded(nn, field, _scalar(s[field]))
     for field, attr in _INT_FIELDS.items():
         if field in s:
-            v = _scalar(s[field])
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not 0 <= v < 2 ** 64:
-                raise ValueError(f"field {field} must be a non-negative integer; got {v!r}")
-            setattr(nn, attr, int(v))
+            setattr(nn, attr, check_number(_scalar(s[field]), f"field {field}", lo=0, hi=2 ** 64, hi_open=True,
+                                           integer=True))
     if any(f in s for f in INPUT_FIELDS):  # input z-score (nntoolbox.preprocessing): both or neither
         nn = set_input_normalization(nn, *(s.get(f) for f in INPUT_FIELDS))
     return nn

@@ -10,6 +10,7 @@ whose default reproduces it; ``textbook=True`` switches all of them at once
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -77,18 +78,20 @@ def check_number(value: Any, name: str, *, lo: float = -INF, hi: float = INF, lo
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be {'a number' if not integer else need}; got {value!r}")
-    shown = value.item() if isinstance(value, np.generic) else value  # 1.5, not np.float64(1.5)
-    try:
-        v = float(value)
-    except OverflowError:  # an int beyond float's range
-        v = INF if value > 0 else -INF
-    if not np.isfinite(v) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi):
-        raise ValueError(f"{name} must be {need}; got {shown!r}")
+    x = value.item() if isinstance(value, np.generic) else value  # 1.5 in messages, not np.float64(1.5)
+    if isinstance(x, int) and not integer:
+        try:
+            x = float(x)
+        except OverflowError:  # no such float
+            x = INF if x > 0 else -INF
+    # ints (for integer settings) compared exactly: a uint64 seed above 2**53 stays itself
+    if not (isinstance(x, int) or math.isfinite(x)) or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
+        raise ValueError(f"{name} must be {need}; got {x!r}")
     if not integer:
-        return v
-    if v != int(v):
-        raise TypeError(f"{name} must be {need}; got {shown!r}")
-    return int(v)
+        return float(x)
+    if x != int(x):
+        raise TypeError(f"{name} must be {need}; got {x!r}")
+    return int(x)
 
 
 def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Callable[[str, Any], float]:

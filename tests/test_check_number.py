@@ -57,3 +57,11 @@ def test_accepts_exactly_the_finite_numbers_in_range(v, lo, width, lo_open, hi_o
         assert check_number(v, "x", lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open) == v and inside
     except ValueError:
         assert not inside
+
+
+def test_large_integers_stay_exact():
+    seed = 2 ** 64 - 1  # a uint64 dropout seed: a float would round it to 2 ** 64
+    assert check_number(seed, "x", lo=0, hi=2 ** 64, hi_open=True, integer=True) == seed
+    assert check_number(np.uint64(seed), "x", lo=0, integer=True) == seed
+    with pytest.raises(ValueError, match=r"x must be an integer in \[0, 18446744073709551616\)"):
+        check_number(2 ** 64, "x", lo=0, hi=2 ** 64, hi_open=True, integer=True)
