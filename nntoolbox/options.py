@@ -78,15 +78,16 @@ def check_number(value: Any, name: str, *, lo: float = -INF, hi: float = INF, lo
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be {'a number' if not integer else need}; got {value!r}")
-    x = value.item() if isinstance(value, np.generic) else value  # 1.5 in messages, not np.float64(1.5)
+    x = shown = value.item() if isinstance(value, np.generic) else value  # 1.5 in messages, not np.float64(1.5)
     if isinstance(x, int) and not integer:
         try:
             x = float(x)
         except OverflowError:  # no such float
             x = INF if x > 0 else -INF
     # ints (for integer settings) compared exactly: a uint64 seed above 2**53 stays itself
-    if not (isinstance(x, int) or math.isfinite(x)) or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
-        raise ValueError(f"{name} must be {need}; got {x!r}")
+    finite = isinstance(x, int) or math.isfinite(x)
+    if not finite or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
+        raise ValueError(f"{name} must be {need}; got {shown!r}")
     if not integer:
         return float(x)
     if x != int(x):
