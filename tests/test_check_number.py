@@ -65,3 +65,10 @@ def test_large_integers_stay_exact():
     assert check_number(np.uint64(seed), "x", lo=0, integer=True) == seed
     with pytest.raises(ValueError, match=r"x must be an integer in \[0, 18446744073709551616\)"):
         check_number(2 ** 64, "x", lo=0, hi=2 ** 64, hi_open=True, integer=True)
+
+
+def test_messages_stay_short():
+    for value in ("x" * 10_000, 10 ** 1000, list(range(1000))):
+        with pytest.raises((TypeError, ValueError)) as e:
+            check_number(value, "x", hi=5)
+        assert len(str(e.value)) < 200
