@@ -25,6 +25,7 @@ from .backprop import nn_backpropagation
 from .checks import check_finite_parameters, check_trainable, check_training_data
 from .forward import forward_train, nn_forward
 from .network import PARAM_GROUPS, Network
+from .options import check_number
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,11 +77,7 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-5) -> "pd.
 
     if not isinstance(nn, Network):
         raise TypeError(f"nn must be a network from nn_create or sae_create; got {type(nn).__name__}")
-    if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float, np.integer, np.floating)):
-        raise TypeError(f"epsilon must be a number, e.g. 1e-5; got {type(epsilon).__name__}")
-    if not 0 < float(epsilon) < 1:
-        raise ValueError(f"epsilon must be in (0, 1), e.g. 1e-5; got {epsilon!r}")
-    epsilon = float(epsilon)
+    epsilon = check_number(epsilon, "epsilon", lo=0, hi=1, lo_open=True, hi_open=True)
     work = nn.copy()
     if np.dtype(work["dtype"]) != np.float64:
         work["dtype"] = "float64"

@@ -37,6 +37,7 @@ from .datasets.split import Split
 from .interrupts import sigint_deferred
 from .io import atomic_write, nn_save
 from .metrics import evaluate
+from .options import check_number
 from .plugins import Origin, load_origins, origins_for
 from .train import HISTORY_COLUMNS, nn_train
 
@@ -222,8 +223,7 @@ def sweep(base: Mapping[str, Any], grid: Mapping[str, Sequence[Any]] | Sequence[
     in ``__main__`` (a notebook cell) cannot travel: ``ValueError`` unless ``n_jobs=1``.
     """
     data = as_sweep_data(data)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer; got {epochs!r}")
+    epochs = check_number(epochs, "epochs", lo=1, integer=True)
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must list at least one seed")

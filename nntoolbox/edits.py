@@ -30,7 +30,7 @@ from .batchnorm import init_batchnorm
 from .fields import _BOOLS, _COUNTERS, _FIXED, _FLAGS, _NUMBERS, _TRANSIENT, PARAM_GROUPS
 from .network import Buffers, LayerList, Network, near_miss, option_field
 from .optimizers import OPTIMIZERS, method_options, optimizer_of
-from .options import OPTIONS, QUIRK_OPTIONS, check_option
+from .options import OPTIONS, QUIRK_OPTIONS, check_number, check_option
 from .record import Record
 from .userwarn import warn
 
@@ -52,13 +52,13 @@ def set_field(nn: Network, key: Any, value: Any) -> None:
     elif key in _FIXED:
         _refuse_fixed(nn, key, value)
     elif key in _COUNTERS or key in _step_counters():
-        nn._fields[key] = _counter(key, value, _COUNTERS.get(key, int))
+        nn._fields[key] = check_number(value, f"nn.{key}", lo=0, integer=_COUNTERS.get(key, int) is int)
     elif key in _FLAGS:
         nn._fields[key] = OPTIONS["batch_normalization"].check(key, value)  # same 0/1 rule
     elif key in _BOOLS:
         nn._fields[key] = bool(OPTIONS["textbook"].check(key, value))
     elif key in _NUMBERS:
-        nn._fields[key] = _finite_number(key, value)
+        nn._fields[key] = check_number(value, f"nn.{key}")
     elif key == "cost":
         nn._fields[key] = _cost_history(value)
     elif key == "history":
@@ -101,23 +101,6 @@ def _refuse_fixed(nn: Network, key: str, value: Any) -> None:
     if not same:
         raise ValueError(f"nn.{key} cannot be changed after nn_create (the layers' arrays depend on it); "
                          "create a new network: nn = nn_create([...], ...)")
-
-
-def _counter(key: str, value: Any, kind: type) -> Any:
-    v = _finite_number(key, value)
-    if v < 0 or (kind is int and v != int(v)):
-        raise ValueError(f"nn.{key} must be a non-negative {'integer' if kind is int else 'number'}; got {value!r}")
-    return kind(v)
-
-
-def _finite_number(key: str, value: Any) -> float:
-    if isinstance(value, np.ndarray) and value.size == 1:
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"nn.{key} must be a number; got {value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"nn.{key} must be finite; got {value!r}")
-    return float(value)
 
 
 def _cost_history(value: Any) -> Record:

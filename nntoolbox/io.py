@@ -37,7 +37,7 @@ import scipy.io
 from .create import nn_create
 from .network import PARAM_GROUPS, Network
 from .optimizers import OPTIMIZERS
-from .options import OPTIONS
+from .options import OPTIONS, check_number
 from .preprocessing import INPUT_FIELDS, set_input_normalization
 from .safeio import NpzArchive, quote
 
@@ -166,10 +166,8 @@ def from_matlab_struct(s: Any) -> Network:
             _set_loaded(nn, field, _scalar(s[field]))
     for field, attr in _INT_FIELDS.items():
         if field in s:
-            v = _scalar(s[field])
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not 0 <= v < 2 ** 64:
-                raise ValueError(f"field {field} must be a non-negative integer; got {v!r}")
-            setattr(nn, attr, int(v))
+            setattr(nn, attr, check_number(_scalar(s[field]), f"field {field}", lo=0, hi=2 ** 64, hi_open=True,
+                                           integer=True))
     if any(f in s for f in INPUT_FIELDS):  # input z-score (nntoolbox.preprocessing): both or neither
         nn = set_input_normalization(nn, *(s.get(f) for f in INPUT_FIELDS))
     return nn
@@ -334,9 +332,10 @@ def _npz_meta(path: Path, text: np.ndarray) -> dict[str, Any]:
 def _largest_layer(path: Path, size: np.ndarray) -> int:
     """Most elements any per-layer array of a network of ``size`` can have."""
     sizes = np.asarray(size, dtype=float).ravel()
-    if not (sizes.size >= 2 and np.all(np.isfinite(sizes)) and np.all(sizes >= 1) and np.all(sizes < 2 ** 31)):
+    if sizes.size < 2:
         raise ValueError(f"{path}: size must list at least two positive layer sizes; got {quote(sizes.tolist())}")
-    sizes = sizes.astype(np.int64).tolist()
+    # floats here: a fractional size is refused by nn_create, with the network's other checks
+    sizes = [int(check_number(s, f"{path}: a layer size", lo=1, hi=2 ** 31, hi_open=True)) for s in sizes]
     return max(max(a * b for a, b in zip(sizes[:-1], sizes[1:])), sum(sizes))
 
 

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .network import Network
+from .optimizers import OPTIMIZERS
 
 ENV_VAR = "NNTOOLBOX_MEMORY"
 SMALL = 256 * 2 ** 20
@@ -94,8 +95,6 @@ def network_bytes(sizes: Sequence[int], bn: bool, slots: int, itemsize: int) -> 
 
 def check_create(sizes: Sequence[int], opts: dict[str, Any], dtype: np.dtype) -> None:
     """``nn_create``: the buffers plus the float64 temporaries of initialising the largest ``W``."""
-    from .optimizers import OPTIMIZERS  # noqa: PLC0415 - optimizers imports the kernels
-
     slots = len(OPTIMIZERS[opts["optimization_method"]].slots)
     largest = max(h * w for w, h in zip(sizes[:-1], sizes[1:]))
     needed = network_bytes(sizes, bool(opts["batch_normalization"]), slots, dtype.itemsize) + 3 * 8 * largest

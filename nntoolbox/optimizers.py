@@ -28,7 +28,7 @@ nothing measurable).  So an njit update (and look-ahead) is called through a
 small ``cfunc`` guard per dtype, compiled on first use (cached on disk when its
 source lives in a file), that catches its exceptions and returns a status: a
 ``cfunc`` cannot raise, so the epoch kernel stops on the status and
-``fused_epoch`` re-raises the real exception (see :func:`_guarded_update`).  A
+``engines.fused_epoch`` re-raises the real exception (see :func:`_guarded_update`).  A
 plain (numpy) update cannot be called from compiled code: the stepwise engine
 runs it, and ``nn_train`` with the default ``engine='fused'`` switches to the
 stepwise engine with a one-time warning.
@@ -62,7 +62,9 @@ if TYPE_CHECKING:  # annotations only: the network module sits above the registr
 
 UPDATE_ARGS, LOOKAHEAD_ARGS = ("p", "g", "state", "hyper", "t"), ("p", "state", "hyper", "out")
 TIMES = ("update", "epoch")
-# nn_create options that optimizers may share as hyper-parameters (others would change a non-optimizer setting)
+# Hyper-parameter names a new optimizer may reuse: nn_create's momentum and every registered optimizer's
+# hyper-parameters (register_optimizer adds them; two optimizers may both take 'rho'); any other nn_create
+# option, network field or state slot prefix is refused (names.check_hyper_name)
 _SHARED = {"momentum"}
 
 
@@ -103,12 +105,12 @@ def _source_stamp(fn: Any) -> str | None:
 
 # A cfunc cannot raise: an exception inside one is printed ("Exception ignored in ...") and lost.  So the
 # kernels call the optimizer through these guards, which return 1 when it raised; the epoch kernel then
-# stops and fused_epoch re-runs the call in Python to raise the real exception.  ``fn`` is bound per
+# stops and engines.fused_epoch re-runs the call in Python to raise the real exception.  ``fn`` is bound per
 # registered function by activations._bound.
 def _guarded_update(p, g, state, hyper, t):
     try:
         fn(p, g, state, hyper, t)  # noqa: F821 - bound by _bound
-    except Exception:  # noqa: BLE001 - any exception: reported by fused_epoch
+    except Exception:  # noqa: BLE001 - any exception: reported by engines.fused_epoch
         return 1
     return 0
 

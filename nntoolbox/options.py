@@ -10,6 +10,7 @@ whose default reproduces it; ``textbook=True`` switches all of them at once
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -47,19 +48,56 @@ def _registered(option: str) -> Callable[[str, Any], str]:
     return check
 
 
-def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
-    hi_open = hi_open or hi == float("inf")
+INF = float("inf")
+
+
+def _requirement(lo: float, hi: float, lo_open: bool, hi_open: bool, integer: bool) -> str:
+    """What ``check_number`` asks of a value, in words: 'a positive integer', 'in (0, 1]', 'finite'."""
+    if integer and not lo_open and lo in (0, 1) and hi == INF:
+        return "a non-negative integer" if lo == 0 else "a positive integer"
+    if lo == -INF and hi == INF:
+        return "an integer" if integer else "finite"
+    interval = f"{'(' if lo_open else '['}{lo}, {hi}{')' if hi_open else ']'}"
+    return f"an integer in {interval}" if integer else f"in {interval}"
+
+
+def check_number(value: Any, name: str, *, lo: float = -INF, hi: float = INF, lo_open: bool = False,
+                 hi_open: bool = False, integer: bool = False) -> float | int:
+    """``value`` as a finite float (an int when ``integer``) in ``[lo, hi]`` (an end excluded when
+    ``*_open``; an infinite end always is); the one number check of the package.
+
+    ``name`` is how the message names the argument (``"option 'learning rate'"``, ``"nn.AdamTime"``,
+    ``"epochs"``).  Python and numpy numbers and 1-element arrays pass; ``TypeError`` for anything else
+    (bools too) and, when ``integer``, for a fractional number (as ``range(2.5)``; 3.0 passes: MATLAB's
+    numbers are doubles); ``ValueError`` for NaN, infinities and values out of range.
+    """
+    hi_open = hi_open or hi == INF
+    lo_open = lo_open or lo == -INF
+    need = _requirement(lo, hi, lo_open, hi_open, integer)
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):  # (reprs cut at 80)
+        raise TypeError(f"{name} must be {'a number' if not integer else need}; got {value!r:.80}")
+    x = shown = value.item() if isinstance(value, np.generic) else value  # 1.5 in messages, not np.float64(1.5)
+    if isinstance(x, int) and not integer:
+        try:
+            x = float(x)
+        except OverflowError:  # no such float
+            x = INF if x > 0 else -INF
+    # ints (for integer settings) compared exactly: a uint64 seed above 2**53 stays itself
+    finite = isinstance(x, int) or math.isfinite(x)
+    if not finite or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
+        raise ValueError(f"{name} must be {need}; got {shown!r:.80}")
+    if not integer:
+        return float(x)
+    if x != int(x):
+        raise TypeError(f"{name} must be {need}; got {x!r}")
+    return int(x)
+
+
+def _number(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False) -> Callable[[str, Any], float]:
     def check(name: str, v: Any) -> float:
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise TypeError(f"option {name!r} must be a number; got {v!r}")
-        v = float(v)
-        bad = (not np.isfinite(v)) or v < lo or v > hi or (lo_open and v == lo) or (hi_open and v == hi)
-        if bad:
-            lb, rb = "(" if lo_open else "[", ")" if hi_open else "]"
-            raise ValueError(f"option {name!r} must be in {lb}{lo}, {hi}{rb}; got {v}")
-        return v
+        return check_number(v, f"option {name!r}", lo=lo, hi=hi, lo_open=lo_open, hi_open=hi_open)
     return check
 
 
@@ -97,7 +135,6 @@ def _seed(name: str, v: Any) -> Any:
     raise TypeError(f"option {name!r} must be a non-negative int seed or a numpy Generator; got {type(v).__name__}")
 
 
-INF = float("inf")
 
 # Names accepted by the registry-backed options, filled by nntoolbox.activations / nntoolbox.optimizers.
 NAMES: dict[str, list[str]] = {"active_function": [], "output_function": [], "optimization_method": []}

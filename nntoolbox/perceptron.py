@@ -17,7 +17,7 @@ from .checks import as_matrix
 from .create import make_rng
 from .kernels.linear_unit import linear_unit_epoch
 from .network import _readonly
-from .options import OPTIONS
+from .options import OPTIONS, check_number
 
 CODINGS = ((-1.0, 1.0), (0.0, 1.0))
 # ADALINE has diverged once its training MSE exceeds this many times the MSE of w = 0, b = 0
@@ -94,20 +94,13 @@ def _labels(y: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
     return t, np.array(coding).astype(arr.dtype)
 
 
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return int(value)
-
-
 def _train(rule: str, x: Any, y: Any, learning_rate: Any, epochs: Any, seed: Any) -> LinearUnit:
     """The shared epoch loop of both rules: checks, shuffled orders, per-epoch record, divergence stop."""
     x = _rows(x, None, "x")
     y, labels = _labels(y, x.shape[0])
     # nn_create's own checks of a learning rate and a seed
-    rate, epochs = OPTIONS["learning_rate"].check("learning_rate", learning_rate), _positive_int(epochs, "epochs")
+    rate = OPTIONS["learning_rate"].check("learning_rate", learning_rate)
+    epochs = check_number(epochs, "epochs", lo=1, integer=True)
     rng = make_rng(OPTIONS["seed"].check("seed", seed))
     lo, hi = labels.astype(np.float64)
     # the perceptron's rule moves by +-rate whichever the coding (in 0/1 that is rate*(t - y)); LMS fits y itself

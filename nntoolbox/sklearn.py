@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .create import nn_create
 from .interrupts import F
 from .network import Network
+from .options import check_number
 from .plugins import Origin, load_origins, origins_for
 from .predict import nn_predict
 from .sae import sae_create, sae_train
@@ -131,11 +132,9 @@ class _NetworkEstimator(BaseEstimator):
     def _train(self, n_samples: int, fit: Callable[[dict[str, int]], Network]) -> Network:
         """Run ``fit(option)`` (an ``nn_train``/``sae_train`` call) with the estimator's
         epochs and batch size; keep the network and its per-epoch cost.  Ctrl-C: ``KeyboardInterrupt``."""
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"{name} must be a positive integer; got {v!r}")
-        net = fit({"batch_size": min(int(self.batch_size), n_samples), "iteration": int(self.epochs)})
+        epochs, batch_size = (check_number(getattr(self, k), k, lo=1, integer=True)
+                              for k in ("epochs", "batch_size"))
+        net = fit({"batch_size": min(batch_size, n_samples), "iteration": epochs})
         if net["interrupted"]:  # nn_train rolled back to its last epoch; a truncated fit is no result
             raise KeyboardInterrupt
         self.net_ = net

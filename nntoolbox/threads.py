@@ -14,6 +14,8 @@ import os
 from contextlib import contextmanager, nullcontext
 from typing import Any, ContextManager, Iterator
 
+from .options import check_number
+
 _ENV = "NNTOOLBOX_BLAS_THREADS"
 _controller: Any = None
 
@@ -22,12 +24,9 @@ def _parse(value: Any, what: str) -> int | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "default", "none")):
         return None
     try:
-        n = int(value)
-    except (TypeError, ValueError):
-        n = 0
-    if isinstance(value, bool) or n < 1 or (not isinstance(value, str) and n != value):
-        raise ValueError(f"{what} must be a positive integer or None; got {value!r}")
-    return n
+        return check_number(int(value) if isinstance(value, str) else value, what, lo=1, integer=True)
+    except (TypeError, ValueError):  # one message for a setting and an environment variable
+        raise ValueError(f"{what} must be a positive integer or None; got {value!r}") from None
 
 
 _threads: int | None = _parse(os.environ.get(_ENV, "1"), _ENV)

@@ -20,6 +20,7 @@ from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
 from .memory import check_train
 from .network import Network
+from .options import check_number
 from .predict import predict_rows
 from .record import Record
 from .threads import limited_blas
@@ -102,13 +103,7 @@ def parse_train_options(option: Any) -> TrainOptions:
         raise ValueError("option.batch_size is required (MATLAB: option.batch_size = 100)")
     opt = TrainOptions(**items)
     for name in ("batch_size", "iteration"):
-        v = getattr(opt, name)
-        if isinstance(v, np.ndarray) and v.size == 1:
-            v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer, float, np.floating)) \
-                or not np.isfinite(v) or v != int(v) or v < 1:
-            raise ValueError(f"option.{name} must be a positive integer; got {v!r}")
-        setattr(opt, name, int(v))
+        setattr(opt, name, check_number(getattr(opt, name), f"option.{name}", lo=1, integer=True))
     if opt.remainder not in ("drop", "keep"):
         raise ValueError(f"option.remainder must be 'drop' or 'keep'; got {opt.remainder!r}")
     if opt.engine not in ENGINES:
@@ -117,8 +112,7 @@ def parse_train_options(option: Any) -> TrainOptions:
             isinstance(opt.rng, bool) or not isinstance(opt.rng, (int, np.integer)) or opt.rng < 0):
         raise TypeError(f"option.rng must be a non-negative int seed or a numpy Generator; got {opt.rng!r}")
     if opt.patience is not None:
-        if isinstance(opt.patience, bool) or not isinstance(opt.patience, (int, np.integer)) or opt.patience < 1:
-            raise ValueError(f"option.patience must be a positive integer (epochs); got {opt.patience!r}")
+        opt.patience = check_number(opt.patience, "option.patience", lo=1, integer=True)
         if opt.validation is None:
             raise ValueError("option.patience needs option.validation = (x_val, y_val)")
     if opt.restore_best is None:

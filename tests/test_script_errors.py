@@ -27,7 +27,7 @@ def one_line(capsys) -> str:
 
 def test_negative_seed(capsys):
     assert exit_code(chess.main, ["--seed", "-1"]) == 2
-    assert "--seed: must be an integer >= 0, got -1" in one_line(capsys)
+    assert "--seed: value must be a non-negative integer; got -1" in one_line(capsys)
 
 
 @pytest.mark.parametrize("flags, expect", [

@@ -221,7 +221,7 @@ def test_cross_entropy_edit_sets_softmax_like_nn_create():
     ("learning_rate", -1, ValueError, "learning rate"),
     ("batch_normalization", 2, ValueError, "0 or 1"),
     ("AdamTime", -1, ValueError, "non-negative integer"),
-    ("vecNum", float("nan"), ValueError, "finite"),
+    ("vecNum", float("nan"), ValueError, r"nn.vecNum must be in \[0"),
     ("encoder", 3, ValueError, "0 or 1"),
     ("cost", "abc", TypeError, "vector of numbers"),
     ("history", [1, 2], TypeError, "DataFrame"),

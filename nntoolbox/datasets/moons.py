@@ -7,15 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..create import make_rng
-from ..options import OPTIONS
-
-
-def _finite(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number; got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return float(value)
+from ..options import OPTIONS, check_number
 
 
 def double_moon(n: int, radius: float = 10, width: float = 6, distance: float = 1,
@@ -29,17 +21,10 @@ def double_moon(n: int, radius: float = 10, width: float = 6, distance: float = 
     labels (+1 / -1, float64), rows shuffled; an odd ``n`` gives the upper moon the extra sample
     (``ceil(n/2)`` rows of +1).  ``seed``: int, numpy Generator or None (fresh entropy).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n must be an integer number of samples; got {n!r}")
-    if n < 2:
-        raise ValueError(f"n must be at least 2 (one sample per moon); got {n}")
-    radius, width, distance = (_finite(v, k) for v, k in ((radius, "radius"), (width, "width"),
-                                                          (distance, "distance")))
-    if radius <= 0:
-        raise ValueError(f"radius must be > 0; got {radius:g}")
-    if not 0 < width <= 2 * radius:
-        raise ValueError(f"width must be in (0, 2*radius] = (0, {2 * radius:g}] (the inner radius is "
-                         f"radius - width/2); got {width:g}")
+    n = check_number(n, "n", lo=2, integer=True)
+    radius = check_number(radius, "radius", lo=0, lo_open=True)
+    width = check_number(width, "width", lo=0, hi=2 * radius, lo_open=True)  # the inner radius: radius - width/2
+    distance = check_number(distance, "distance")
     rng = make_rng(OPTIONS["seed"].check("seed", seed))
     upper = (n + 1) // 2
     r = radius - width / 2 + width * rng.random(n)

@@ -22,7 +22,7 @@ from ..datasets.mnist import load_mnist
 from ..datasets.split import Split
 from ..io import nn_save
 from ..network import Network
-from ..options import canonical_name, parse_options
+from ..options import canonical_name, check_number, parse_options
 from ..plugins import import_file
 from ..predict import nn_predict, nn_test
 from ..train import TrainingStopped, Validation, nn_train, parse_train_options
@@ -40,28 +40,35 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ flags
+def parse_number(text: str, name: str = "value", **rule: Any) -> Any:
+    """A number typed on the command line, checked by ``options.check_number`` (``rule``: ``lo``, ``hi``,
+    ``integer`` ...); ``argparse.ArgumentTypeError`` naming ``name`` and the rule."""
+    try:
+        value: Any = int(text)  # exact, for seeds beyond 2**53
+    except ValueError:
+        try:
+            value = float(text)
+        except ValueError:
+            value = text  # not a number: check_number says so
+    try:
+        return check_number(value, name, **rule)
+    except (TypeError, ValueError) as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
+    return parse_number(text, lo=1, integer=True)
 
 
 def seed_int(text: str) -> int:
     """argparse type: a random seed, an integer >= 0 (numpy's generators refuse negative seeds)."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text}")
-    return value
+    return parse_number(text, lo=0, integer=True)
 
 
 def fraction(text: str) -> float:
     """argparse type: a number strictly between 0 and 1."""
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+    return parse_number(text, lo=0, hi=1, lo_open=True, hi_open=True)
 
 
 def option_pair(text: str) -> tuple[str, Any]:

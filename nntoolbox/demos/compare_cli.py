@@ -27,8 +27,8 @@ from ..options import canonical_name
 from ..plugins import imported_files
 from .chess import PRESETS, split_course
 from ..datasets.split import Split
-from .common import (DEFAULT_MNIST_DIR, exit_error, fraction, load_demo_mnist, parse_with_imports, positive_int,
-                     seed_int)
+from .common import (DEFAULT_MNIST_DIR, exit_error, fraction, load_demo_mnist, parse_number, parse_with_imports,
+                     positive_int, seed_int)
 from .mnist import COURSE_SIZES, course_options
 
 NAME = "compare"
@@ -79,9 +79,9 @@ def parse_config(text: str) -> dict[str, Any]:
         key = "_".join(name.strip().lower().split())
         value = value.strip()
         if key == "hidden":
-            config[key] = [_positive_int(key, v) for v in re.split(r"[\sx]+", value)]
+            config[key] = [parse_number(v, key, lo=1, integer=True) for v in re.split(r"[\sx]+", value)]
         elif key == "batch_size":
-            config[key] = _positive_int(key, value)
+            config[key] = parse_number(value, key, lo=1, integer=True)
         else:
             try:
                 key = canonical_name(name)
@@ -102,13 +102,6 @@ def job_count(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be a number of processes >= 1, or -1 for one per core; got 0")
     return value
-
-
-def _positive_int(key: str, text: str) -> int:
-    """A layer or batch size: refused unless a positive integer (int('2.5') fails; 2.5 is never truncated)."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{key} takes positive integers; got {text!r}")
-    return int(text)
 
 
 def add_task_args(parser: argparse.ArgumentParser, epochs: int, data_help: str | None = None
