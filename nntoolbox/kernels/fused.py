@@ -10,13 +10,14 @@ serves every configuration, including registered ones: compile once, then
 
 Layout: inside the kernels a batch is ``units x m``, as in the course, so the
 innermost loops run over the m samples of a batch (contiguous, vectorised);
-only a big first layer's input is gathered as rows (contiguous copies of the
-data's rows) and read transposed by BLAS.  Matrix products go through BLAS
-(``np.dot``), which keeps the MNIST-sized network at BLAS speed, except the
-products ``W a`` and ``W' theta`` of small layers (the chess network's 10 x 10):
-there a BLAS call costs more than the arithmetic, and loops over four columns
-of W at a time beat it; so do the weight gradients ``theta a'`` of such layers
-(``SMALL_PRODUCT``, ``cfunc``s of their own: see :mod:`.small`).
+the input is gathered as rows (contiguous copies of the data's rows) and read
+transposed by BLAS.  Every matrix product goes through BLAS (``np.dot``): on
+this project's machines OpenBLAS beat hand-written loops even on the chess
+network's 10 x 10 layers (an epoch 1.10x -> 0.99x the independent floor's time
+in float64, 1.37x -> 1.18x in float32, when they went).  The course's
+batch-norm scale c_j = Gamma / (S_j + 1e-4) and the 1/m of the weight gradient
+are applied to the h x w products (the gradient's rows, W's rows for the
+product going down) rather than to theta (h x m), when those are smaller.
 Blocks of the flat work buffers are views without reference counts
 (:mod:`.blocks`).
 The arithmetic mirrors the numpy step-by-step path (``forward.py``,
