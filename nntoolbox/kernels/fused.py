@@ -353,7 +353,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             for j in range(nout):
                 if obj == MSE:
                     data += (AL[j, s] - Y[r, j]) ** 2
-                else:
+                elif Y[r, j] != 0 or AL[j, s] != AL[j, s]:  # a zero target adds -0.0 (a NaN output: NaN)
                     data += Y[r, j] * np.log(max(AL[j, s], LOG_FLOOR))
         cost = 0.5 / m * data if obj == MSE else -fopt[F_CE] * data / m
         cost += 0.5 * wd * cost2
