@@ -246,6 +246,25 @@ def _finish_grad(Wg, W, q, scaled, m, wd):
 
 
 @njit
+def _widest(sizes):
+    """The most units of any layer (numpy's max costs a compile of its own: a cold start)."""
+    w = sizes[0]
+    for k in range(1, sizes.shape[0]):
+        w = max(w, sizes[k])
+    return w
+
+
+@njit
+def _offsets(sizes, start):
+    """``aoff[k] = start + sizes[0] + ... + sizes[k - 1]``: where layer k's block starts, in units of m."""
+    aoff = np.empty(sizes.shape[0] + 1, np.int64)
+    aoff[0] = start
+    for k in range(sizes.shape[0]):
+        aoff[k + 1] = aoff[k] + sizes[k]
+    return aoff
+
+
+@njit
 def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, act_f, out_f,
              keep, seed, raws):
     """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
@@ -296,7 +315,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
-    fwd = np.empty_like(params) if iopt[I_LOOKAHEAD] else params
+    fwd = np.empty(params.shape[0], params.dtype) if iopt[I_LOOKAHEAD] else params
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         mmax = max(mmax, bounds[i + 1] - bounds[i])
@@ -308,20 +327,20 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     raws = np.empty(mmax * tot_units, dt)  # pre-dropout activations
     xhats = np.empty(mmax * tot_units, dt)
     sds = np.empty(tot_units, dt)
-    th = np.empty(mmax * int(sizes.max()), dt)
-    th2 = np.empty(mmax * int(sizes.max()), dt)
+    big = _widest(sizes)
+    th = np.empty(mmax * big, dt)
+    th2 = np.empty(mmax * big, dt)
     rhohat = np.empty(sizes[1], dt)
-    tmp = np.empty(4 * int(sizes.max()), dt)
-    q = np.empty(int(sizes.max()), dt)  # per-unit scale of the course's batch-norm backward
+    tmp = np.empty(4 * big, dt)
+    q = np.empty(big, dt)  # per-unit scale of the course's batch-norm backward
     wmax = 0
     for k in range(L):
         wmax = max(wmax, sizes[k + 1] * sizes[k])
     wcs = np.empty(wmax, dt)  # W with its rows scaled by q
-    aoff = np.zeros(L + 2, np.int64)
-    for k in range(L + 1):
-        aoff[k + 1] = aoff[k] + sizes[k]
+    aoff = _offsets(sizes, 0)
     nin, nout = sizes[0], sizes[L]
-    mode = np.array([1, iopt[I_DROPOUT]])  # (train, dropout) for _forward
+    mode = np.empty(2, np.int64)  # (train, dropout) for _forward
+    mode[0], mode[1] = 1, iopt[I_DROPOUT]
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
@@ -468,15 +487,14 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
-    aoff = np.zeros(L + 2, np.int64)  # layer 0 is read from X: layers 1.. from the buffer's start
-    aoff[0] = -sizes[0]
-    for k in range(L + 1):
-        aoff[k + 1] = aoff[k] + sizes[k]
+    aoff = _offsets(sizes, -sizes[0])  # layer 0 is read from X: layers 1.. from the buffer's start
     acts = np.empty(min(PREDICT_CHUNK, n) * aoff[L + 1], dt)
-    tmp = np.empty(4 * int(sizes.max()), dt)
-    scal = np.zeros(3)
+    tmp = np.empty(4 * _widest(sizes), dt)
+    scal = np.empty(3)
+    scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
     none = np.empty(0, dt)  # the training-only buffers
-    mode = np.zeros(2, np.int64)  # inference, no dropout
+    mode = np.empty(2, np.int64)
+    mode[0], mode[1] = 0, 0  # inference, no dropout
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
