@@ -37,6 +37,7 @@ import numpy as np
 from numba import types
 
 from .kernels import CACHE, FirstClass
+from .kernels.signatures import df_block_signature, f_block_signature
 from .kernels.vexp import vexp
 from .names import check_registered_name
 from .options import NAMES
@@ -53,11 +54,8 @@ def _nbtype(dtype: Any) -> types.Type:
 
 
 def block_signatures(dtype: Any) -> tuple[types.Signature, types.Signature]:
-    """Signatures of the kernel forms: ``f_block(z, n)`` and ``df_block(a, t)`` on flat contiguous blocks
-    (``n`` units x m samples, unit-major).  They return 0, or 1 + the index of the element where the
-    scalar function raised (a cfunc cannot raise: the kernels stop on it and Python re-raises)."""
-    a = _nbtype(dtype)[::1]
-    return types.int64(a, types.int64), types.int64(a, a)
+    """Signatures of the kernel forms ``f_block(z, n)`` and ``df_block(a, t)`` (:mod:`.kernels.signatures`)."""
+    return f_block_signature(dtype), df_block_signature(dtype)
 
 
 @dataclass(eq=False)

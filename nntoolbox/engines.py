@@ -70,14 +70,19 @@ def _hyper(nn: Network, opt) -> np.ndarray:
     return hyper
 
 
-def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
-    """``(act_f, act_df, out_f, out_df)`` block kernels of the network's activations (memoised until a
-    field changes; a registered name is never registered again, so its kernels stay the same)."""
-    kernels = nn._memo.get("activation_kernels")
-    if kernels is None:
-        kernels = nn._memo["activation_kernels"] = (*ACTIVATIONS[nn["active_function"]].kernels(dt),
-                                                    *ACTIVATIONS[nn["output_function"]].kernels(dt))
-    return kernels
+def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
+    """The addresses of the activations' ``cfunc``s for dtype ``dt`` and, when ``training``, the
+    optimizer's (else 0: inference never calls them, and a stepwise-only optimizer has none), in the
+    kernels' ``FN_*`` order (:mod:`.kernels.signatures`).  Memoised until a field changes: a registered
+    name is never registered again, so its kernels stay the same, alive in the registry."""
+    key = "functions" if training else "inference functions"
+    fns = nn._memo.get(key)
+    if fns is None:
+        kernels = (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
+        addresses = [k.__wrapper_address__() for k in kernels]
+        optimizer = [k.__wrapper_address__() for k in optimizer_of(nn).kernels(dt)] if training else [0, 0]
+        fns = nn._memo[key] = np.array(optimizer + addresses, dtype=np.int64)
+    return fns
 
 
 def _stats(buf: Buffers) -> np.ndarray:
@@ -99,14 +104,12 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
                      float(nn._dropout_step)])
     costs = np.empty(len(bounds) - 1)
     dt = buf.params.dtype
-    act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
-    update, lookahead = opt.kernels(dt)
     state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
     hyper = _hyper(nn, opt)
     failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
                            np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
-                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, update,
-                           lookahead, act_f, act_df, out_f, out_df)
+                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper,
+                           _functions(nn, dt, True))
     if failed == FAIL_UPDATE:
         opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
     elif failed == FAIL_LOOKAHEAD:
@@ -128,9 +131,8 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     sizes, lay, ioff, iopt, _ = _settings(nn)
     dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
-    act_f, _, out_f, _ = _activation_kernels(nn, dt)
     failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
-                             act_f, out_f)
+                             _functions(nn, dt, False))
     if failed:
         _raise_activation_failure(nn, failed, value, dt)
     return out

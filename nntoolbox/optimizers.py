@@ -52,6 +52,7 @@ from numba import types
 
 from .activations import _bound, add_note  # importing activations also registers what nn_create checks
 from .kernels import CACHE, FirstClass, optim
+from .kernels.signatures import lookahead_signature, update_signature
 from .names import SLOTS, check_hyper_name, check_registered_name
 from .options import METHOD_OPTIONS, METHOD_SLOTS, NAMES, OPTIONS, Option, number_option
 from .plugins import REGISTRIES, Origin, registering_origin
@@ -66,16 +67,6 @@ TIMES = ("update", "epoch")
 # hyper-parameters (register_optimizer adds them; two optimizers may both take 'rho'); any other nn_create
 # option, network field or state slot prefix is refused (names.check_hyper_name)
 _SHARED = {"momentum"}
-
-
-def update_signature(dtype: Any) -> types.Signature:
-    a = numba.from_dtype(np.dtype(dtype))
-    return types.int64(a[::1], a[::1], a[:, ::1], types.float64[::1], types.float64)  # 1: it raised
-
-
-def lookahead_signature(dtype: Any) -> types.Signature:
-    a = numba.from_dtype(np.dtype(dtype))
-    return types.int64(a[::1], a[:, ::1], types.float64[::1], a[::1])
 
 
 def _is_jit(fn: Any) -> bool:

@@ -37,6 +37,8 @@ from . import REASSOC, njit
 from .blocks import block, flat
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
+from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, df_block_at,
+                         f_block_at, lookahead_at, update_at)
 
 # Compiled into the kernels; the numpy engine (batchnorm.py, functions.py) imports them from here.
 COURSE_EPS = 1e-4  # added to the std:   (z - E) ./ (S + 1e-4)
@@ -302,16 +304,19 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, update, lookahead, act_f, act_df, out_f, out_df):
+           iopt, fopt, scal, costs, seed, hyper, fns):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
 
-    ``update``/``lookahead`` are the optimizer's kernels, ``*_f(z, n)``/``*_df(a, t)`` the
-    activations' (first-class functions).  With a look-ahead the
+    ``fns`` holds the addresses of the optimizer's kernels (``update``/``lookahead``) and the
+    activations' (``*_f(z, n)``/``*_df(a, t)``): see :mod:`.signatures`.  With a look-ahead the
     forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
     Blocks are ``units x m`` (the course's layout), flat in the work buffers.
 
     Returns ``(failed, value)``: 0, or the FAIL_* code of a function that raised (the epoch stops
     there) and, for an activation, the input it raised at."""
+    update, lookahead = update_at(fns[FN_UPDATE], params), lookahead_at(fns[FN_LOOKAHEAD], params)
+    act_f, act_df = f_block_at(fns[FN_ACT_F], params), df_block_at(fns[FN_ACT_DF], params)
+    out_f, out_df = f_block_at(fns[FN_OUT_F], params), df_block_at(fns[FN_OUT_DF], params)
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
@@ -481,9 +486,10 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
 
 @njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, out, act_f, out_f):
+def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
     rows, each read in place; returns ``(failed, value)`` as :func:`_epoch`."""
+    act_f, out_f = f_block_at(fns[FN_ACT_F], params), f_block_at(fns[FN_OUT_F], params)
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
