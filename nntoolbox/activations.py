@@ -36,7 +36,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .kernels import CACHE, FirstClass
+from .kernels import CACHE
 from .kernels.signatures import df_block_signature, f_block_signature
 from .kernels.vexp import vexp
 from .names import check_registered_name
@@ -92,7 +92,7 @@ class Activation:
         """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
         key = np.dtype(dtype).name
         if key not in self._kernels:
-            self._kernels[key] = tuple(FirstClass(k) for k in self.make_kernels(dtype))
+            self._kernels[key] = tuple(self.make_kernels(dtype))
         return self._kernels[key]
 
 

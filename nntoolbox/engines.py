@@ -79,8 +79,8 @@ def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
     fns = nn._memo.get(key)
     if fns is None:
         kernels = (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
-        addresses = [k.__wrapper_address__() for k in kernels]
-        optimizer = [k.__wrapper_address__() for k in optimizer_of(nn).kernels(dt)] if training else [0, 0]
+        addresses = [k.address for k in kernels]
+        optimizer = [k.address for k in optimizer_of(nn).kernels(dt)] if training else [0, 0]
         fns = nn._memo[key] = np.array(optimizer + addresses, dtype=np.int64)
     return fns
 

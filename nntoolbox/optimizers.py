@@ -20,10 +20,10 @@ Numba 0.68 and its docs/issues): a ``numba.njit`` function passed as an
 argument to another njit function is typed by its *identity* (a ``Dispatcher``
 type), so the epoch kernel would be recompiled per optimizer and, as the cache
 index stores that identity, never loaded from the on-disk cache; closures over
-njit functions are not cached either.  A ``numba.cfunc`` is typed as a
-first-class ``FunctionType`` of its *signature*: the epoch kernel is compiled
-once per dtype, cached with ``cache=True``, and calls whichever optimizer it
-is given through a function pointer (once per batch, so the indirection costs
+njit functions are not cached either.  A ``numba.cfunc`` has a fixed
+*signature* (:mod:`nntoolbox.kernels.signatures`): the epoch kernel is compiled
+once per dtype, cached with ``cache=True``, receives the cfuncs' addresses (an
+int64 array) and calls whichever optimizer it is given through a function pointer (once per batch, so the indirection costs
 nothing measurable).  So an njit update (and look-ahead) is called through a
 small ``cfunc`` guard per dtype, compiled on first use (cached on disk when its
 source lives in a file), that catches its exceptions and returns a status: a
@@ -51,7 +51,7 @@ import numpy as np
 from numba import types
 
 from .activations import _bound, add_note  # importing activations also registers what nn_create checks
-from .kernels import CACHE, FirstClass, optim
+from .kernels import CACHE, optim
 from .kernels.signatures import lookahead_signature, update_signature
 from .names import SLOTS, check_hyper_name, check_registered_name
 from .options import METHOD_OPTIONS, METHOD_SLOTS, NAMES, OPTIONS, Option, number_option
@@ -170,8 +170,7 @@ class Optimizer:
         key = np.dtype(dtype).name
         if key not in self._kernels:
             look = self.lookahead or optim.no_lookahead
-            self._kernels[key] = (FirstClass(_guarded(_guarded_update, self.update, key)),
-                                  FirstClass(_guarded(_guarded_lookahead, look, key)))
+            self._kernels[key] = (_guarded(_guarded_update, self.update, key), _guarded(_guarded_lookahead, look, key))
         return self._kernels[key]
 
     def raise_failure(self, what: str, *args: Any) -> None:

@@ -20,8 +20,6 @@ import sys
 from pathlib import Path
 
 import numba
-from numba.core.types import FunctionType, WrapperAddressProtocol
-from numba.core.typing.typeof import typeof_impl
 
 from ..cachedir import user_cache_dir, writable_dir
 from ..interrupts import interrupt_safe, sigint_deferred
@@ -61,23 +59,3 @@ njit = functools.partial(numba.njit, cache=CACHE, error_model="numpy")
 # Sums over the batch may be reassociated (several partial sums, as BLAS does): that is what lets
 # them vectorise.  No other fast-math flag: NaN/inf must survive for nn_train's divergence check.
 REASSOC = {"reassoc", "contract"}
-
-
-class FirstClass(WrapperAddressProtocol):
-    """A ``numba.cfunc`` as the kernels take it: a first-class function whose Numba type is built
-    once.  (Passed as a bare cfunc, Numba rebuilds the type from the signature on every call,
-    ~10 us per argument: a tenth of a chess epoch for the six functions of a training call.)"""
-
-    def __init__(self, cfunc: numba.core.ccallback.CFunc) -> None:
-        self.cfunc, self.numba_type, self._address = cfunc, FunctionType(cfunc._sig), cfunc.address
-
-    def __wrapper_address__(self) -> int:
-        return self._address
-
-    def signature(self) -> numba.core.typing.Signature:
-        return self.cfunc._sig
-
-
-@typeof_impl.register(FirstClass)
-def _typeof_first_class(val: FirstClass, c: object) -> FunctionType:
-    return val.numba_type
