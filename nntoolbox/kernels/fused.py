@@ -37,8 +37,8 @@ from . import REASSOC, njit
 from .blocks import block, flat
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
-from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, df_block_at,
-                         f_block_at, lookahead_at, update_at)
+from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, call_df_block,
+                         call_f_block, call_lookahead, call_update)
 
 # Compiled into the kernels; the numpy engine (batchnorm.py, functions.py) imports them from here.
 COURSE_EPS = 1e-4  # added to the std:   (z - E) ./ (S + 1e-4)
@@ -267,7 +267,7 @@ def _offsets(sizes, start):
 
 
 @njit
-def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, act_f, out_f,
+def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, fns,
              keep, seed, raws):
     """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
     into ``acts`` at ``m * aoff[k + 1]`` (``units x m``), the input read from ``G`` (``m x units``, rows,
@@ -289,7 +289,7 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
         scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, sds,
                                         aoff[k + 1], tmp)
         zflat = flat(acts, m * aoff[k + 1], m * h)
-        at = out_f(zflat, h) if k == L - 1 else act_f(zflat, h)
+        at = call_f_block(fns[FN_OUT_F] if k == L - 1 else fns[FN_ACT_F], zflat, h)
         if at:
             return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
         if train and dropout and k < L - 1:
@@ -314,9 +314,6 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
     Returns ``(failed, value)``: 0, or the FAIL_* code of a function that raised (the epoch stops
     there) and, for an activation, the input it raised at."""
-    update, lookahead = update_at(fns[FN_UPDATE], params), lookahead_at(fns[FN_LOOKAHEAD], params)
-    act_f, act_df = f_block_at(fns[FN_ACT_F], params), df_block_at(fns[FN_ACT_DF], params)
-    out_f, out_df = f_block_at(fns[FN_OUT_F], params), df_block_at(fns[FN_OUT_DF], params)
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
@@ -350,7 +347,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
-        if iopt[I_LOOKAHEAD] and lookahead(params, state, hyper, fwd):
+        if iopt[I_LOOKAHEAD] and call_lookahead(fns[FN_LOOKAHEAD], params, state, hyper, fwd):
             failed = FAIL_LOOKAHEAD
             break
         G = block(acts, 0, m, nin)  # the input block as rows (m x units), read transposed by BLAS
@@ -364,7 +361,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 for i in range(sizes[k + 1] * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
         failed, value = _forward(G, acts, m, aoff, sizes, lay, fwd, mode, bn, stats, ioff, scal, xhats, sds, tmp,
-                                 act_f, out_f, fopt[F_KEEP], seed, raws)
+                                 fns, fopt[F_KEEP], seed, raws)
         if failed:
             break
         if iopt[I_DROPOUT]:
@@ -409,7 +406,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     T[j, s] = -(Y[r, j] - AL[j, s])
         if not softmax:  # times f'(z) written in terms of a
             aflat = flat(acts, m * aoff[L], m * nout)
-            at = out_df(aflat, flat(th, 0, m * nout))
+            at = call_df_block(fns[FN_OUT_DF], aflat, flat(th, 0, m * nout))
             if at:
                 failed, value = FAIL_OUT_DF, aflat[at - 1]
                 break
@@ -461,7 +458,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                         T2[j, s] = T2[j, s] + extra
             t2flat = flat(th2, 0, m * w)
             aflat = flat(raws if iopt[I_DROPOUT] else acts, m * aoff[k], m * w)  # f'(raw activation) with dropout
-            at = act_df(aflat, t2flat)
+            at = call_df_block(fns[FN_ACT_DF], aflat, t2flat)
             if at:
                 failed, value = FAIL_ACT_DF, aflat[at - 1]
                 break
@@ -478,7 +475,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         # optimizer step over the whole flat buffer
         if iopt[I_TIME_PER_UPDATE]:
             scal[S_TIME] += 1
-        if update(params, grads, state, hyper, max(scal[S_TIME], 1.0)):
+        if call_update(fns[FN_UPDATE], params, grads, state, hyper, max(scal[S_TIME], 1.0)):
             failed = FAIL_UPDATE
             break
     restore_fpu(fpu)
@@ -489,7 +486,6 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
     rows, each read in place; returns ``(failed, value)`` as :func:`_epoch`."""
-    act_f, out_f = f_block_at(fns[FN_ACT_F], params), f_block_at(fns[FN_OUT_F], params)
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
@@ -505,7 +501,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     for start in range(0, n, PREDICT_CHUNK):
         m = min(PREDICT_CHUNK, n - start)
         failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, mode, iopt[I_BN], stats,
-                                 ioff, scal, none, none, tmp, act_f, out_f, 1.0, np.uint64(0), none)
+                                 ioff, scal, none, none, tmp, fns, 1.0, np.uint64(0), none)
         if failed:
             restore_fpu(fpu)
             return failed, value

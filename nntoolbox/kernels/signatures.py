@@ -2,9 +2,9 @@
 steps), and those kernels by address.
 
 The fused kernels take the registries' ``cfunc``s as one int64 array of addresses (``fns``, in the
-order of the ``FN_*`` constants) and turn each back into a function with ``update_at``, ``f_block_at``, ... inside
-compiled code: as first-class function arguments, Numba typed each one in Python on every call
-(~4 us apiece, six per epoch call).  The adapter (:mod:`nntoolbox.engines`) fills ``fns`` only from
+order of the ``FN_*`` constants) and call them with ``call_update``, ``call_f_block``, ... inside compiled
+code: as first-class function arguments, Numba typed each one in Python on every call (~4 us
+apiece, six per epoch call).  The adapter (:mod:`nntoolbox.engines`) fills ``fns`` only from
 ``cfunc``s compiled with these signatures; the registries compile them from here."""
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 # slots of the kernels' ``fns`` argument
@@ -49,25 +48,45 @@ def lookahead_signature(dtype: Any) -> types.Signature:
     return types.int64(a[::1], a[:, ::1], types.float64[::1], a[::1])
 
 
-def _function_at(signature: Callable[[Any], types.Signature]) -> Any:
-    """An intrinsic ``at(addr, like)``: the cfunc at ``addr`` as a first-class function of
-    ``signature(like.dtype)`` (``like``: an array of the kernel's dtype)."""
-    @intrinsic
-    def at(typingctx, addr, like):  # noqa: ARG001 - the intrinsic protocol
-        if not (isinstance(addr, types.Integer) and isinstance(like, types.Array)):
-            return None
-        fnty = types.FunctionType(signature(like.dtype))
-
-        def codegen(context, builder, sig, args):
-            fn = cgutils.create_struct_proxy(fnty)(context, builder)
-            voidptr = context.get_value_type(types.voidptr)
-            fn.c_addr = builder.inttoptr(args[0], voidptr)  # called through c_addr (jit_addr null)
-            fn.py_addr = ir.Constant(voidptr, None)
-            fn.jit_addr = ir.Constant(voidptr, None)
-            return fn._getvalue()
-        return fnty(addr, like), codegen
-    return at
+def _plain(t: types.Type) -> types.Type:
+    """``t`` without what does not change its machine representation (array flags, literal values)."""
+    return types.Array(t.dtype, t.ndim, t.layout) if isinstance(t, types.Array) else types.unliteral(t)
 
 
-update_at, lookahead_at = _function_at(update_signature), _function_at(lookahead_signature)
-f_block_at, df_block_at = _function_at(f_block_signature), _function_at(df_block_signature)
+def _call(signature: Callable[[Any], types.Signature], addr: types.Type, args: tuple) -> Any:
+    """The typing and code of ``call_*(addr, *args)``: a call of the cfunc at ``addr`` (an integer), of
+    ``signature(dtype)`` with ``dtype`` the first argument's; arguments of other types do not compile.
+    A plain indirect call: Numba's first-class call sites each also carry a fallback that takes the
+    GIL to look the function up in Python (compile time for code that never runs here)."""
+    if not (isinstance(addr, types.Integer) and isinstance(args[0], types.Array)):
+        return None
+    expected = signature(args[0].dtype)
+    if tuple(_plain(a) for a in args) != expected.args:
+        return None
+
+    def codegen(context, builder, sig, llargs):
+        fnty = ir.FunctionType(context.get_value_type(expected.return_type),
+                               [context.get_value_type(a) for a in expected.args])
+        return builder.call(builder.inttoptr(llargs[0], fnty.as_pointer()), llargs[1:])
+    return expected.return_type(addr, *args), codegen
+
+
+# the registries' kernels, called from the fused kernels: call_f_block(fns[FN_ACT_F], z, n), ...
+@intrinsic
+def call_f_block(typingctx, addr, z, n):  # noqa: ARG001 - the intrinsic protocol
+    return _call(f_block_signature, addr, (z, n))
+
+
+@intrinsic
+def call_df_block(typingctx, addr, a, t):  # noqa: ARG001
+    return _call(df_block_signature, addr, (a, t))
+
+
+@intrinsic
+def call_update(typingctx, addr, p, g, state, hyper, t):  # noqa: ARG001
+    return _call(update_signature, addr, (p, g, state, hyper, t))
+
+
+@intrinsic
+def call_lookahead(typingctx, addr, p, state, hyper, out):  # noqa: ARG001
+    return _call(lookahead_signature, addr, (p, state, hyper, out))
