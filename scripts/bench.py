@@ -283,6 +283,25 @@ def _chess_floor_rows(floor: ModuleType, rounds: int) -> list[dict]:
     return rows
 
 
+def _demo_run_row(floor: ModuleType, epochs: int, pairs: int) -> dict:
+    """The chess demo's training (``scripts/nn_testChess.py``: one ``nn_train`` call of ``epochs`` epochs
+    with validation rows, the best epoch's network kept; float64, no progress bar) against the floor's
+    ``epochs`` epochs keeping its best, as whole runs in ``pairs`` alternating pairs (the order reversed
+    every other pair)."""
+    x, y, vx, vl, vy = floor.make_data("float64")
+    nn = _chess_net()
+
+    def runs(n):
+        return {"fused": lambda: nt.nn_train(nn, {"batch_size": 100, "iteration": n, "validation": (vx, vy)}, x, y),
+                "floor": _floor_epochs(floor, floor.state_from_nntoolbox(nn, "float64"), (x, y, vx, vl), n,
+                                       keep_best=True)}
+    for fn in runs(3).values():
+        fn()  # compile and load before the timed runs
+    times = _rounds(runs(epochs), pairs) if pairs else {}
+    return _floor_row(f"chess float64 demo run ({epochs} epochs in one nn_train, validation, best kept)",
+                      "floor.py epochs, best kept", times, per=epochs)
+
+
 # ---------------------------------------------------------------- workloads
 def _nn_epoch(nn, engine, x, y, vx, vy, batch, lib=nt):
     """One epoch as a course script runs it: ``nn = nn_train(...)``, then ``nn_test`` on the validation
@@ -328,7 +347,7 @@ MNIST = [784, 400, 169, 49, 10]
 # issue 23's targets: fused / its floor at most this, for the rows whose name starts with the key
 TARGETS = {"chess float64 per call": 1.2, "chess float32 per call": 1.2,
            "chess float64 demo style": 1.1, "chess float32 demo style": 1.1,
-           "MNIST-size float64": 1.1, "MNIST-size float32": 1.1}
+           "MNIST-size float64": 1.1, "MNIST-size float32": 1.1, "chess float64 demo run": 1.15}
 
 
 def run(args: argparse.Namespace) -> pd.DataFrame:
@@ -389,6 +408,8 @@ def run(args: argparse.Namespace) -> pd.DataFrame:
     else:
         for res in _chess_floor_rows(floor, args.rounds):
             report(res)
+        if args.demo_run:
+            report(_demo_run_row(floor, args.demo_run, args.pairs))
 
     # (b) MNIST-sized network on synthetic data of MNIST's shape
     n = args.mnist_rows
@@ -443,11 +464,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, default=1, help="BLAS (and PyTorch) threads, pinned for the whole run")
     p.add_argument("--wall", action="store_true", help="wall-clock times instead of thread CPU time")
     p.add_argument("--no-60k", dest="rows60k", action="store_false", help="skip the 60,000-row MNIST-size row")
+    p.add_argument("--demo-run", type=int, default=0, metavar="EPOCHS",
+                   help="also time the chess demo's whole training run of EPOCHS epochs (nn_testChess.py: 10000) "
+                        "against the floor's, in alternating pairs (about 40 s a pair at 10000)")
+    p.add_argument("--pairs", type=int, default=4, help="pairs of runs for --demo-run (default 4)")
     args = p.parse_args(argv)
     if args.rounds is None:
         args.rounds = 10 if args.quick else 60
     elif args.rounds < 1:
         p.error("--rounds must be at least 1")
+    if args.demo_run < 0 or args.pairs < 1:
+        p.error("--demo-run must be at least 0 and --pairs at least 1")
     global CLOCK
     if args.wall or args.threads > 1:  # thread CPU time would miss the other BLAS threads
         CLOCK = time.perf_counter

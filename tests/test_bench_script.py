@@ -49,6 +49,12 @@ CHECKS = textwrap.dedent('''
     assert floor.one() == 1 and numba.config.CACHE_DIR == before
     assert not (folder / "__pycache__").exists()
     assert any((Path(TMP) / "cache" / "nntoolbox" / "bench-floor").rglob("floor.one*.nbi"))
+
+    # the demo run against the real floor, when ../shared is there: whole runs, a ratio per epoch
+    real = bench.load_floor(bench.FLOOR)
+    if real is not None:
+        row = bench._demo_run_row(real, 4, 1)
+        assert row["fused / floor"] > 0 and row["target"].startswith("<= 1.15"), row
     print("ok")
 ''')
 
