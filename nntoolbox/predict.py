@@ -5,25 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .batchnorm import BN_MODES
 from .checks import check_class_labels, check_xy
-from .engines import fused_predict
-from .forward import layer_function
-from .activations import ACTIVATIONS
-from .network import Network, n_layers
-from .threads import limited_blas
-
-
-def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
-    """Inference forward pass in numpy on validated rows; returns ``units x m`` outputs."""
-    bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
-    a = x.T
-    for k in range(n_layers(nn)):
-        z = nn.W[k] @ a + nn.b[k]
-        if bn is not None:
-            z = bn.infer(nn, k, z)
-        a = ACTIVATIONS[layer_function(nn, k)].f(z)
-    return a
+from .engines import predict_rows
+from .network import Network
 
 
 def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
@@ -42,14 +26,6 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     if x.shape[0] == 0:
         return np.zeros((0, nn.sizes[-1]), dtype=x.dtype)
     return predict_rows(nn, x, engine)
-
-
-def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
-    """Outputs (one row per sample) for validated, non-empty rows ``x``."""
-    with limited_blas():
-        if engine == "numpy":
-            return predict_numpy(nn, x).T
-        return fused_predict(nn, x)
 
 
 def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, Network]:
