@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import check_class_labels, check_xy
+from .checks import check_test_data, check_xy
 from .engines import predict_rows
 from .network import Network
 
@@ -38,8 +38,7 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).  Like
     ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
-    x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
-    labels = check_class_labels(y, "test_y")
+    x, y, labels = check_test_data(nn, test_x, test_y, "test_x", "test_y")
     out = predict_rows(nn, x)
     wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)
     return wrongs, 1.0 - wrongs.size / y.shape[0], nn.copy()
