@@ -86,7 +86,7 @@ def forget() -> None:
 
 
 def _key(nn: "Network", check: str, arrays: tuple) -> tuple | None:
-    if "input_mean" in nn or any(getattr(a, "ndim", 0) != 2 for a in arrays):
+    if "input_mean" in nn._fields or any(getattr(a, "ndim", 0) != 2 for a in arrays):
         return None
     keys = [content_key(a) for a in arrays]
     if None in keys:
