@@ -156,6 +156,18 @@ def check_test_data(nn: Network, x: Any, y: Any, x_name: str,
     return remembered(nn, "test", (x, y), run)
 
 
+def check_validation_data(nn: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated rows of ``option.validation``, and the class of each target row when the network
+    classifies (scored by accuracy: cross entropy or one-hot targets), else None (scored by val_cost);
+    once per content of ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        xc, yc = check_xy(nn, x, y, "validation x", "validation y")
+        one_hot = yc.shape[1] > 1 and np.all((yc == 0) | (yc == 1)) and np.all(yc.sum(axis=1) == 1)
+        classify = nn["objective_function"] == "Cross Entropy" or one_hot
+        return xc, yc, check_class_labels(yc, "validation y") if classify else None
+    return remembered(nn, "validation", (x, y), run)
+
+
 def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
     """Class index of each one-hot/score row of ``y`` (finite, validated); refuses rows without a single
     largest entry."""

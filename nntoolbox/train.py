@@ -11,8 +11,8 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .applygradient import advance_epoch
-from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
-                     check_training_data, check_xy)
+from .checks import (check_differentiable, check_finite_parameters, check_trainable, check_training_data,
+                     check_validation_data)
 from .create import make_rng
 from .engines import epoch_runner, predict_rows
 from .forward import ce_factor, record_cost
@@ -173,12 +173,8 @@ class Validation:
     def __init__(self, nn: Network, data: Any) -> None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError("option.validation must be a pair (x_val, y_val)")
-        self.x, self.y = check_xy(nn, data[0], data[1], "validation x", "validation y")
+        self.x, self.y, self.labels = check_validation_data(nn, data[0], data[1])
         self.yt = self.y.T
-        one_hot = self.y.shape[1] > 1 and np.all((self.y == 0) | (self.y == 1)) and np.all(self.y.sum(axis=1) == 1)
-        # classification (scored by accuracy) with cross entropy or one-hot targets; else by val_cost
-        classify = nn["objective_function"] == "Cross Entropy" or one_hot
-        self.labels = check_class_labels(self.y, "validation y") if classify else None
 
     def score(self, nn: Network) -> dict[str, float]:
         cost, out = inference_cost(nn, self.x, self.yt)

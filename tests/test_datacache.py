@@ -196,3 +196,28 @@ def test_an_interrupted_run_leaves_no_generator(monkeypatch):
     a = nn_train(stopped, OPT, x, y)
     b = nn_train(stopped, OPT, x, y)
     np.testing.assert_array_equal(a._buf.params, b._buf.params)
+
+
+def test_validation_rows_edited_in_place_are_checked_again(monkeypatch):
+    calls = counting(monkeypatch)
+    x, y = data()
+    vx, vy = data()
+    option = {**OPT, "iteration": 2, "validation": (vx, vy)}
+    nn = nn_train(net(), option, x, y)
+    nn = nn_train(nn, option, x, y)
+    assert calls == ["training", "validation"] and "val_accuracy" in nn.history
+    vy[4] = [0.5, 0.5, 0]
+    with pytest.raises(ValueError, match="row 4 of validation y has no single largest entry"):
+        nn_train(nn, option, x, y)
+    vy[4], vx[2, 2] = [1, 0, 0], np.nan
+    with pytest.raises(ValueError, match="validation x contains NaN"):
+        nn_train(nn, option, x, y)
+
+
+def test_regression_validation_keeps_no_labels():
+    x, y = data()
+    y = y * 0.5 + 0.1  # not one-hot: scored by val_cost under MSE
+    mse = net(objective="MSE")
+    for _ in range(2):
+        h = nn_train(mse, {**OPT, "validation": (x, y)}, x, y).history
+        assert "val_accuracy" not in h and np.isfinite(h["val_cost"]).all()
