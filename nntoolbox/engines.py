@@ -104,6 +104,15 @@ def _activation_kernels(nn: Network, dt: np.dtype) -> tuple:
     return kernels
 
 
+def _optimizer_kernels(nn: Network, opt, dt: np.dtype) -> tuple:
+    """``(update, lookahead)`` kernels of the network's optimizer (memoised until a field changes: the
+    registry's lookup reads ``dtype.name``, a Python property, ~2 us)."""
+    kernels = nn._memo.get("optimizer_kernels")
+    if kernels is None:
+        kernels = nn._memo["optimizer_kernels"] = opt.kernels(dt)
+    return kernels
+
+
 def _stats(buf: Buffers) -> np.ndarray:
     return buf.stats if buf.stats is not None else np.zeros((2, 1), dtype=buf.params.dtype)
 
@@ -124,7 +133,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     costs = np.empty(len(bounds) - 1)
     dt = buf.params.dtype
     act_f, act_df, out_f, out_df = _activation_kernels(nn, dt)
-    update, lookahead = opt.kernels(dt)
+    update, lookahead = _optimizer_kernels(nn, opt, dt)
     state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
     hyper = _hyper(nn, opt)
     failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
