@@ -73,8 +73,6 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-5) -> "pd.
     found in the other entries; if many are left out, use a smaller ``epsilon`` or other samples.
     More than half left out counts as not passed.
     """
-    import pandas as pd  # noqa: PLC0415, F811 - ~0.4 s to import: only when a check is made
-
     if not isinstance(nn, Network):
         raise TypeError(f"nn must be a network from nn_create or sae_create; got {type(nn).__name__}")
     epsilon = check_number(epsilon, "epsilon", lo=0, hi=1, lo_open=True, hi_open=True)
@@ -88,6 +86,12 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-5) -> "pd.
     done = nn_backpropagation(nn_forward(work, x, y), y)
     analytic = done._buf.grads.copy()
     numeric, rough = _central_differences(done, bx, by, step0, epsilon)
+    return _table(done._buf.layout, analytic, numeric, rough)
+
+
+def _table(layout: np.ndarray, analytic: np.ndarray, numeric: np.ndarray, rough: np.ndarray) -> "pd.DataFrame":
+    """The report of :func:`nn_checkgradient`: one row per parameter array of ``layout``, and its attrs."""
+    import pandas as pd  # noqa: PLC0415, F811 - ~0.4 s to import: only when a check is made
 
     err = np.abs(analytic - numeric)
     g = float(np.max(np.abs(numeric)))
@@ -98,7 +102,7 @@ def nn_checkgradient(nn: Network, x: Any, y: Any, epsilon: float = 1e-5) -> "pd.
     kinked = rough > PASS * scale
     rel_compared = np.where(kinked, -np.inf, rel)
     rows, worst = [], None
-    for k, gid, off, h, w in done._buf.layout:
+    for k, gid, off, h, w in layout:
         sl = slice(off, off + h * w)
         i = int(np.argmax(rel_compared[sl]))
         smooth = not kinked[off + i]

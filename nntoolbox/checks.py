@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .datacache import remembered
 from .kernels import sigint_deferred
 from .kernels.classes import class_rows
 from .network import PARAM_GROUPS, Network, n_layers
@@ -136,10 +137,35 @@ def check_finite_parameters(nn: Network) -> None:
 
 
 def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validated inputs and targets for training (shapes, finiteness, targets the objective can use)."""
-    x, y = check_xy(nn, x, y, x_name, y_name)
-    check_targets(nn, y, y_name)
-    return x, y
+    """Validated inputs and targets for training (shapes, finiteness, targets the objective can use);
+    once per content of ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray]:
+        xc, yc = check_xy(nn, x, y, x_name, y_name)
+        check_targets(nn, yc, y_name)
+        return xc, yc
+    return remembered(nn, "training", (x, y), run)
+
+
+def check_test_data(nn: Network, x: Any, y: Any, x_name: str,
+                    y_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated inputs, targets and the class of each target row (``nn_test``); once per content of
+    ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        xc, yc = check_xy(nn, x, y, x_name, y_name)
+        return xc, yc, check_class_labels(yc, y_name)
+    return remembered(nn, "test", (x, y), run)
+
+
+def check_validation_data(nn: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validated rows of ``option.validation``, and the class of each target row when the network
+    classifies (scored by accuracy: cross entropy or one-hot targets), else None (scored by val_cost);
+    once per content of ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        xc, yc = check_xy(nn, x, y, "validation x", "validation y")
+        one_hot = yc.shape[1] > 1 and np.all((yc == 0) | (yc == 1)) and np.all(yc.sum(axis=1) == 1)
+        classify = nn["objective_function"] == "Cross Entropy" or one_hot
+        return xc, yc, check_class_labels(yc, "validation y") if classify else None
+    return remembered(nn, "validation", (x, y), run)
 
 
 def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:

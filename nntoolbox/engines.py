@@ -1,12 +1,19 @@
-"""The engines' adapter: turns a :class:`~nntoolbox.network.Network` into the arguments of the fused
-Numba kernels (:mod:`nntoolbox.kernels.fused`) and their results back into the network.
+"""The engines behind one contract, and the fused engine's adapter.
 
-``training_engine`` chooses the engine ``nn_train`` runs; ``fused_epoch`` is the fused engine's epoch
-and ``fused_predict`` its inference; the kernels under
-``kernels/`` import nothing above them, so everything that reads the network, the registries or the
-options lives here.
+The contract, the same for both engines (``'fused'``: the Numba kernels of :mod:`nntoolbox.kernels.fused`;
+``'stepwise'``: numpy through the course functions, :mod:`nntoolbox.stepwise`):
+
+* ``run_epoch = epoch_runner(nn, engine)``, then ``costs = run_epoch(nn, x, y, perm, bounds)``: one epoch
+  in place on ``nn`` over validated rows, the batches ``perm[bounds[i]:bounds[i+1]]``; per-batch costs;
+* ``predict_rows(nn, x, engine)``: the inference outputs of validated rows, one row per sample.
+
+``fused_epoch``/``fused_predict`` turn a :class:`~nntoolbox.network.Network` into the fused kernels'
+arguments and their results back into the network; the kernels under ``kernels/`` import nothing above
+them, so everything that reads the network, the registries or the options lives here.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -17,9 +24,12 @@ from .kernels.fused import (BN_CODES, BN_OFF, FAIL_LOOKAHEAD, FAIL_UPDATE, FAILE
                             S_TIME, S_VECNUM, _epoch, _predict)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
+from .stepwise import stepwise_epoch, stepwise_predict
+from .threads import limited_blas
 from .userwarn import warn
 
-
+# run_epoch(nn, x, y, perm, bounds) -> per-batch costs
+EpochFn = Callable[[Network, np.ndarray, np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 _WARNED: set[str] = set()
 
 
@@ -35,6 +45,19 @@ def training_engine(nn: Network, engine: str) -> str:
              "stepwise engine, which is slower (decorate update/lookahead with numba.njit to train it "
              "inside the fused kernel)", RuntimeWarning)
     return "stepwise"
+
+
+def epoch_runner(nn: Network, engine: str) -> EpochFn:
+    """The epoch function of ``engine`` (``'fused'`` or ``'stepwise'``) for ``nn``: see
+    :func:`training_engine` (looked up when called, so a test can replace either)."""
+    return fused_epoch if training_engine(nn, engine) == "fused" else stepwise_epoch
+
+
+def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
+    """Outputs (one row per sample) for validated, non-empty rows ``x``: ``engine='fused'`` (compiled)
+    or ``'numpy'`` (the stepwise engine's pass; same numbers)."""
+    with limited_blas():
+        return fused_predict(nn, x) if engine == "fused" else stepwise_predict(nn, x)
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, ...]:

@@ -5,25 +5,9 @@ from typing import Any
 
 import numpy as np
 
-from .batchnorm import BN_MODES
-from .checks import check_class_labels, check_xy
-from .engines import fused_predict
-from .forward import layer_function
-from .activations import ACTIVATIONS
-from .network import Network, n_layers
-from .threads import limited_blas
-
-
-def predict_numpy(nn: Network, x: np.ndarray) -> np.ndarray:
-    """Inference forward pass in numpy on validated rows; returns ``units x m`` outputs."""
-    bn = BN_MODES[nn["bn_mode"]] if nn["batch_normalization"] else None
-    a = x.T
-    for k in range(n_layers(nn)):
-        z = nn.W[k] @ a + nn.b[k]
-        if bn is not None:
-            z = bn.infer(nn, k, z)
-        a = ACTIVATIONS[layer_function(nn, k)].f(z)
-    return a
+from .checks import check_test_data, check_xy
+from .engines import predict_rows
+from .network import Network
 
 
 def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
@@ -44,14 +28,6 @@ def nn_predict(nn: Network, x: Any, engine: str = "fused") -> np.ndarray:
     return predict_rows(nn, x, engine)
 
 
-def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarray:
-    """Outputs (one row per sample) for validated, non-empty rows ``x``."""
-    with limited_blas():
-        if engine == "numpy":
-            return predict_numpy(nn, x).T
-        return fused_predict(nn, x)
-
-
 def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, Network]:
     """Classification test (MATLAB ``[wrongs, accuracy, nn] = nn_test(nn, test_x, test_y)``).
 
@@ -62,8 +38,7 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).  Like
     ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
-    x, y = check_xy(nn, test_x, test_y, "test_x", "test_y")
-    labels = check_class_labels(y, "test_y")
+    x, y, labels = check_test_data(nn, test_x, test_y, "test_x", "test_y")
     out = predict_rows(nn, x)
     wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)
     return wrongs, 1.0 - wrongs.size / y.shape[0], nn.copy()

@@ -3,25 +3,24 @@ keeping the best network on validation data (the course's ``storedNN`` loop) ins
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from .applygradient import advance_epoch, apply_step, at_lookahead
-from .backprop import backward
-from .checks import (check_class_labels, check_differentiable, check_finite_parameters, check_trainable,
-                     check_training_data, check_xy)
+from .applygradient import advance_epoch
+from .checks import (check_differentiable, check_finite_parameters, check_trainable, check_training_data,
+                     check_validation_data)
 from .create import make_rng
-from .engines import fused_epoch, training_engine
-from .forward import ce_factor, forward_train, record_cost
+from .engines import epoch_runner, predict_rows
+from .forward import ce_factor, record_cost
 from .interrupts import SigintOnce, sigint_deferred
 from .functions import data_cost
 from .memory import check_train
 from .network import Network
 from .options import check_number
-from .predict import predict_rows
 from .record import Record
 from .threads import limited_blas
 from .userwarn import warn
@@ -154,18 +153,6 @@ def batch_bounds(m: int, batch_size: int, remainder: str) -> np.ndarray:
     return np.concatenate(([0], ends)).astype(np.int64)
 
 
-def _stepwise_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bounds: np.ndarray) -> np.ndarray:
-    costs = np.empty(len(bounds) - 1)
-    for i in range(len(bounds) - 1):
-        idx = perm[bounds[i]:bounds[i + 1]]
-        by = y[idx]
-        with at_lookahead(nn):  # the gradient is taken at the optimizer's look-ahead point (Nesterov)
-            costs[i] = forward_train(nn, x[idx], by)
-            backward(nn, by)
-        apply_step(nn)
-    return costs
-
-
 def inference_cost(nn: Network, x: np.ndarray, yt: np.ndarray) -> tuple[float, np.ndarray]:
     """``(cost, outputs)`` of validated rows ``x`` with targets ``yt`` (``units x m``): the outputs as
     ``nn_predict`` gives them (compiled inference pass), the objective's data term of the cost."""
@@ -180,12 +167,8 @@ class Validation:
     def __init__(self, nn: Network, data: Any) -> None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError("option.validation must be a pair (x_val, y_val)")
-        self.x, self.y = check_xy(nn, data[0], data[1], "validation x", "validation y")
+        self.x, self.y, self.labels = check_validation_data(nn, data[0], data[1])
         self.yt = self.y.T
-        one_hot = self.y.shape[1] > 1 and np.all((self.y == 0) | (self.y == 1)) and np.all(self.y.sum(axis=1) == 1)
-        # classification (scored by accuracy) with cross entropy or one-hot targets; else by val_cost
-        classify = nn["objective_function"] == "Cross Entropy" or one_hot
-        self.labels = check_class_labels(self.y, "validation y") if classify else None
 
     def score(self, nn: Network) -> dict[str, float]:
         cost, out = inference_cost(nn, self.x, self.yt)
@@ -252,6 +235,23 @@ _INTERRUPTED = "nn_train interrupted: the network is kept as it was after its la
 
 def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: SigintOnce) -> Network:
     opt = parse_train_options(option)
+    run = _Run(nn, opt, *_checked_run(nn, opt, train_x, train_y))
+    try:
+        for epoch in run.epochs():
+            if run.step(epoch):
+                break
+        sigint.armed = False  # from here on a Ctrl-C is counted (nn_train reports it), never raised
+    except KeyboardInterrupt:
+        sigint.armed = False
+        run.roll_back(interrupted=True)
+    finally:
+        run.close()
+    return run.result()
+
+
+def _checked_run(nn: Network, opt: TrainOptions, train_x: Any,
+                 train_y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Validation | None]:
+    """``(x, y, bounds, validation)`` of a run, after every check that can refuse it before it starts."""
     check_differentiable(nn, "nn_train")
     check_finite_parameters(nn)
     # MemoryError before copying what cannot fit, or running to where its record cannot
@@ -263,104 +263,169 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
     bounds = batch_bounds(m, opt.batch_size, opt.remainder)
     # every batch has batch_size rows but the last, which may be smaller
     check_trainable(nn, int(bounds[-1] - bounds[-2]), f"batch_size={opt.batch_size}, remainder={opt.remainder!r}")
-    val = Validation(nn, opt.validation) if opt.validation is not None else None
-    yt = y.T if opt.train_cost else None
-    work = nn.copy()
-    own_rng = opt.rng is None  # the network's own batch-order stream advances with it
-    gen = work._generator() if own_rng else make_rng(opt.rng)
-    orders = batch_orders(opt, gen, m)
-    run_epoch: Callable = fused_epoch if training_engine(work, opt.engine) == "fused" else _stepwise_epoch
-    work._fields["diverged"] = work._fields["interrupted"] = False
-    first = len(work._hist.get("epoch", ())) + 1
-    epochs = range(first, first + opt.iteration)
-    bar = None
-    if opt.progress:
-        from tqdm.auto import tqdm  # noqa: PLC0415
-        epochs = bar = tqdm(epochs, desc=opt.progress if isinstance(opt.progress, str) else "nn_train", unit="epoch")
-    last = first + opt.iteration - 1
-    costs: list[np.ndarray] = []
-    rows: list[dict[str, float]] = []
-    # the network after the last complete epoch (copied on use) and its count of pending epochs; the
-    # argument itself is never changed, so it serves before the first epoch
-    good = (nn, 0)
-    best, best_row, since_best = None, None, 0
-    try:
-        for epoch in epochs:
-            advance_epoch(work)  # the course's AdamTime counts epochs
-            perm = next(orders)
-            if own_rng:
-                work._rng_state = gen.bit_generator.state
-            t0 = time.perf_counter()
-            c = run_epoch(work, x, y, perm, bounds)
-            seconds = time.perf_counter() - t0
-            # a square that overflows counts as diverged too (the fused kernel skips the L2 sum, which
-            # used to catch it, when weight decay is 0)
-            p = work._buf.params
-            with np.errstate(over="ignore"):
-                finite = np.all(np.isfinite(c)) and np.isfinite(np.dot(p, p))
-            if not finite:
-                work = good[0].copy()
-                work._fields["diverged"], work._fields["interrupted"] = True, False
-                warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
-                     f"after epoch {epoch - 1} (try a lower learning rate than {work['learning_rate']})",
-                     TrainingStopped)
-                break
-            row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
-            if yt is not None:
-                row["train_cost"] = inference_cost(work, x, yt)[0]
-            if val is not None:
-                row.update(val.score(work))
-            costs.append(c)
-            rows.append(row)
-            stop, new_best = False, None
-            if val is not None:
-                if val.better(row, best_row):
-                    best_row, since_best = row, 0
-                    if opt.restore_best:
-                        new_best = work.copy()
-                        new_best._fields["best_epoch"] = epoch
-                else:
-                    since_best += 1
-                    stop = opt.patience is not None and since_best >= opt.patience
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds")},
-                                refresh=False)
-            if opt.callback is not None:
-                _flush(work, costs, rows)
-                answer = opt.callback(epoch, work.copy())
-                if isinstance(answer, Network):
-                    if answer.sizes != work.sizes:
-                        raise ValueError(f"option.callback returned a network of size {list(answer.sizes)}; "
-                                         f"training needs {list(work.sizes)}")
-                    work = answer.copy()
-                stop = stop or answer is False
-            if epoch != last:  # after the last epoch nothing can roll back
-                if len(costs) >= FLUSH_EPOCHS:  # memory: the pending epochs go to the records' amortised storage
-                    with sigint_deferred():  # flushed and snapshotted together; a Ctrl-C is raised after
-                        _flush(work, costs, rows)
-                        good = (work.copy(), 0)
-                else:
-                    good = (work.copy(), len(costs))
-            if new_best is not None:
-                best = new_best
-            if stop:
-                break
-        sigint.armed = False  # from here on a Ctrl-C is counted (nn_train reports it), never raised
-    except KeyboardInterrupt:
-        sigint.armed = False
-        work, pending = good[0].copy(), good[1]
-        del costs[pending:], rows[pending:]
-        work._fields["diverged"], work._fields["interrupted"] = False, True
-        warn(_INTERRUPTED, TrainingStopped)
-    finally:
-        if bar is not None:
-            bar.close()
-    if best is not None:
-        # the best epoch's network, with the record (cost, history, flags) of the whole run
-        done = work
-        for key in ("diverged", "interrupted"):
-            best._fields[key] = done._fields[key]
-        best._fields["cost"], best._hist = done._fields["cost"], done._hist
-        work = best
-    _flush(work, costs, rows)
-    return work
+    return x, y, bounds, Validation(nn, opt.validation) if opt.validation is not None else None
+
+
+# The batch-order generator a run left behind, with the state it recorded on its network: a call that
+# continues from that network (the course's nn = nn_train(nn, ...) loop) takes it over instead of
+# rebuilding it from the state (~10 us).  A state is replaced, never changed in place, so its identity
+# says the generator is exactly there.
+_KEPT: list = [None, None]
+_KEPT_LOCK = threading.Lock()
+
+
+def _take_generator(nn: Network) -> np.random.Generator:
+    with _KEPT_LOCK:
+        (state, gen), _KEPT[:] = _KEPT, (None, None)
+    return gen if state is nn._rng_state else nn._generator()
+
+
+def _keep_generator(nn: Network, gen: np.random.Generator) -> None:
+    with _KEPT_LOCK:
+        _KEPT[:] = nn._rng_state, gen
+
+
+def _finite(costs: np.ndarray, nn: Network) -> bool:
+    """The epoch's costs and the parameters are finite: a square that overflows counts as diverged too
+    (the fused kernel skips the L2 sum, which used to catch it, when weight decay is 0)."""
+    p = nn._buf.params
+    with np.errstate(over="ignore"):
+        return bool(np.all(np.isfinite(costs)) and np.isfinite(np.dot(p, p)))
+
+
+class _Run:
+    """One ``nn_train`` loop: the working network, the last complete epoch to roll back to, the best
+    epoch on validation rows, and the epochs' records not yet moved onto the network."""
+
+    def __init__(self, nn: Network, opt: TrainOptions, x: np.ndarray, y: np.ndarray, bounds: np.ndarray,
+                 val: Validation | None) -> None:
+        self.opt, self.x, self.y, self.bounds, self.val = opt, x, y, bounds, val
+        self.yt = y.T if opt.train_cost else None
+        self.work = nn.copy()
+        self.own_rng = opt.rng is None  # the network's own batch-order stream advances with it
+        self.gen = _take_generator(self.work) if self.own_rng else make_rng(opt.rng)
+        self.drawn = None  # the state recorded after the last draw (None while the generator is past it)
+        self.orders = batch_orders(opt, self.gen, x.shape[0])
+        self.run_epoch = epoch_runner(self.work, opt.engine)
+        self.work._fields["diverged"] = self.work._fields["interrupted"] = False
+        self.first = len(self.work._hist.get("epoch", ())) + 1
+        self.last = self.first + opt.iteration - 1
+        self.bar = None
+        self.costs: list[np.ndarray] = []
+        self.rows: list[dict[str, float]] = []
+        # the network after the last complete epoch (copied on use) and its count of pending epochs; the
+        # argument itself is never changed, so it serves before the first epoch
+        self.good = (nn, 0)
+        self.best: Network | None = None
+        self.best_row: dict[str, float] | None = None
+        self.since_best = 0
+
+    def epochs(self) -> Iterable[int]:
+        epochs = range(self.first, self.last + 1)
+        if self.opt.progress:
+            from tqdm.auto import tqdm  # noqa: PLC0415
+            label = self.opt.progress if isinstance(self.opt.progress, str) else "nn_train"
+            epochs = self.bar = tqdm(epochs, desc=label, unit="epoch")
+        return epochs
+
+    def step(self, epoch: int) -> bool:
+        """Train epoch ``epoch`` and keep its record; True when the run stops after it."""
+        advance_epoch(self.work)  # the course's AdamTime counts epochs
+        self.drawn = None
+        perm = next(self.orders)
+        if self.own_rng:
+            self.work._rng_state = self.drawn = self.gen.bit_generator.state
+        t0 = time.perf_counter()
+        c = self.run_epoch(self.work, self.x, self.y, perm, self.bounds)
+        seconds = time.perf_counter() - t0
+        if not _finite(c, self.work):
+            self.roll_back(interrupted=False)
+            warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
+                 f"after epoch {epoch - 1} (try a lower learning rate than {self.work['learning_rate']})",
+                 TrainingStopped)
+            return True
+        row = self._row(epoch, c, seconds)
+        self.costs.append(c)
+        self.rows.append(row)
+        new_best, stop = self._track_best(epoch, row)
+        if self.bar is not None:
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k not in ("epoch", "seconds")},
+                                 refresh=False)
+        stop = self._call_back(epoch) or stop
+        self._snapshot(epoch)
+        if new_best is not None:  # only now: a Ctrl-C before the snapshot drops this epoch
+            self.best = new_best
+        return stop
+
+    def _row(self, epoch: int, c: np.ndarray, seconds: float) -> dict[str, float]:
+        row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
+        if self.yt is not None:
+            row["train_cost"] = inference_cost(self.work, self.x, self.yt)[0]
+        if self.val is not None:
+            row.update(self.val.score(self.work))
+        return row
+
+    def _track_best(self, epoch: int, row: dict[str, float]) -> tuple[Network | None, bool]:
+        """``(a copy of the network if this epoch is the best so far and the run restores the best,
+        whether option.patience ran out)``."""
+        if self.val is None:
+            return None, False
+        if not self.val.better(row, self.best_row):
+            self.since_best += 1
+            return None, self.opt.patience is not None and self.since_best >= self.opt.patience
+        self.best_row, self.since_best = row, 0
+        if not self.opt.restore_best:
+            return None, False
+        best = self.work.copy()
+        best._fields["best_epoch"] = epoch
+        return best, False
+
+    def _call_back(self, epoch: int) -> bool:
+        """``option.callback(epoch, copy)``: True when it answers False; a network it returns is trained on."""
+        if self.opt.callback is None:
+            return False
+        _flush(self.work, self.costs, self.rows)
+        answer = self.opt.callback(epoch, self.work.copy())
+        if isinstance(answer, Network):
+            if answer.sizes != self.work.sizes:
+                raise ValueError(f"option.callback returned a network of size {list(answer.sizes)}; "
+                                 f"training needs {list(self.work.sizes)}")
+            self.work = answer.copy()
+        return answer is False
+
+    def _snapshot(self, epoch: int) -> None:
+        """Keep the network after this epoch to roll back to (after the last epoch nothing can roll back)."""
+        if epoch == self.last:
+            return
+        if len(self.costs) >= FLUSH_EPOCHS:  # memory: the pending epochs go to the records' amortised storage
+            with sigint_deferred():  # flushed and snapshotted together; a Ctrl-C is raised after
+                _flush(self.work, self.costs, self.rows)
+                self.good = (self.work.copy(), 0)
+        else:
+            self.good = (self.work.copy(), len(self.costs))
+
+    def roll_back(self, interrupted: bool) -> None:
+        """Back to the last complete epoch (NaN/inf cost, or Ctrl-C: then its warning)."""
+        self.work, pending = self.good[0].copy(), self.good[1]
+        del self.costs[pending:], self.rows[pending:]
+        self.work._fields["diverged"], self.work._fields["interrupted"] = not interrupted, interrupted
+        if interrupted:
+            warn(_INTERRUPTED, TrainingStopped)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def result(self) -> Network:
+        """The network the run returns, with the record of the whole run."""
+        work = self.work
+        if self.best is not None:  # the best epoch's network, with the run's cost, history and flags
+            best = self.best
+            for key in ("diverged", "interrupted"):
+                best._fields[key] = work._fields[key]
+            best._fields["cost"], best._hist = work._fields["cost"], work._hist
+            work = best
+        _flush(work, self.costs, self.rows)
+        if self.drawn is not None and work._rng_state is self.drawn:
+            _keep_generator(work, self.gen)
+        return work

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import nntoolbox.train
+import nntoolbox.engines
 from nntoolbox.datasets.krk import ensure_krk_file
 from nntoolbox.demos import chess
 from nntoolbox.io import nn_load
@@ -62,14 +62,14 @@ def test_depth_task_has_18_outputs(tmp_path, krk_path):
 
 def fail_third_epoch(monkeypatch, fail) -> None:
     """Make the 3rd training epoch call ``fail(costs)`` (costs of the real epoch)."""
-    real_epoch, calls = nntoolbox.train._stepwise_epoch, []
+    real_epoch, calls = nntoolbox.engines.stepwise_epoch, []
 
     def epoch(*args):
         calls.append(1)
         costs = real_epoch(*args)
         return fail(costs) if len(calls) == 3 else costs
 
-    monkeypatch.setattr(nntoolbox.train, "_stepwise_epoch", epoch)
+    monkeypatch.setattr(nntoolbox.engines, "stepwise_epoch", epoch)
 
 
 def interrupt(costs):

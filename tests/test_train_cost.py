@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nntoolbox.predict
+import nntoolbox.engines
 from nntoolbox import nn_create, nn_predict, nn_train
 from nntoolbox.preprocessing import fit_input_normalization
 
@@ -67,7 +67,7 @@ def test_fused_engine_makes_no_numpy_pass(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("train_cost ran the numpy inference pass")
 
-    monkeypatch.setattr(nntoolbox.predict, "predict_numpy", refuse)
+    monkeypatch.setattr(nntoolbox.engines, "stepwise_predict", refuse)
     x, y = data(True)
     nn = nn_create([4, 5, 3], objective_function="Cross Entropy", seed=3)
     assert len(nn_train(nn, {"batch_size": 50, "iteration": 2, "train_cost": True}, x, y).history) == 2
