@@ -20,8 +20,8 @@ import numpy as np
 from .activations import ACTIVATIONS, SOFTMAX
 from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
-from .kernels.fused import (BN_CODES, BN_OFF, FAIL_LOOKAHEAD, FAIL_UPDATE, FAILED, OBJ_CODES, S_DROPSTEP,
-                            S_TIME, S_VECNUM, _epoch, _predict)
+from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_LOOKAHEAD, FAIL_UPDATE, OBJ_CODES, S_DROPSTEP,
+                            S_TIME, S_VECNUM, _epoch, _predict, score_rows)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .stepwise import stepwise_epoch, stepwise_predict
@@ -58,6 +58,19 @@ def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarra
     or ``'numpy'`` (the stepwise engine's pass; same numbers)."""
     with limited_blas():
         return fused_predict(nn, x) if engine == "fused" else stepwise_predict(nn, x)
+
+
+_NO_LABELS = np.empty(0, np.int64)
+
+
+def inference_score(nn: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray | None = None) -> tuple[float, int]:
+    """``(cost, correct)`` of validated rows ``x`` against target rows ``y``: the objective's data term of
+    the cost of the outputs ``nn_predict`` gives (the compiled inference pass), and how many rows' arg-max
+    output is their ``labels`` entry (0 without labels), scored in one compiled loop."""
+    out = predict_rows(nn, x)
+    cost, correct = score_rows(out, y, _NO_LABELS if labels is None else labels, OBJ_CODES[nn["objective_function"]],
+                               ce_factor(nn))
+    return float(cost), int(correct)
 
 
 def _settings(nn: Network) -> tuple[np.ndarray, ...]:

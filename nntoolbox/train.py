@@ -14,10 +14,9 @@ from .applygradient import advance_epoch
 from .checks import (check_differentiable, check_finite_parameters, check_trainable, check_training_data,
                      check_validation_data)
 from .create import make_rng
-from .engines import epoch_runner, predict_rows
-from .forward import ce_factor, record_cost
+from .engines import epoch_runner, inference_score
+from .forward import record_cost
 from .interrupts import SigintOnce, sigint_deferred
-from .functions import data_cost
 from .memory import check_train
 from .network import Network
 from .options import check_number
@@ -153,13 +152,6 @@ def batch_bounds(m: int, batch_size: int, remainder: str) -> np.ndarray:
     return np.concatenate(([0], ends)).astype(np.int64)
 
 
-def inference_cost(nn: Network, x: np.ndarray, yt: np.ndarray) -> tuple[float, np.ndarray]:
-    """``(cost, outputs)`` of validated rows ``x`` with targets ``yt`` (``units x m``): the outputs as
-    ``nn_predict`` gives them (compiled inference pass), the objective's data term of the cost."""
-    out = predict_rows(nn, x)
-    return data_cost(out.T, yt, nn["objective_function"], ce_factor(nn)), out
-
-
 class Validation:
     """Scores a network on validation rows (``option.validation``): val_cost, and val_accuracy for
     classification; ``nn_train`` after each epoch, the demos on the network they keep."""
@@ -168,13 +160,12 @@ class Validation:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError("option.validation must be a pair (x_val, y_val)")
         self.x, self.y, self.labels = check_validation_data(nn, data[0], data[1])
-        self.yt = self.y.T
 
     def score(self, nn: Network) -> dict[str, float]:
-        cost, out = inference_cost(nn, self.x, self.yt)
+        cost, correct = inference_score(nn, self.x, self.y, self.labels)
         row = {"val_cost": cost}
         if self.labels is not None:
-            row["val_accuracy"] = float(np.mean(np.argmax(out, axis=1) == self.labels))
+            row["val_accuracy"] = correct / self.x.shape[0]
         return row
 
     def better(self, row: dict[str, float], best: dict[str, float] | None) -> bool:
@@ -300,7 +291,6 @@ class _Run:
     def __init__(self, nn: Network, opt: TrainOptions, x: np.ndarray, y: np.ndarray, bounds: np.ndarray,
                  val: Validation | None) -> None:
         self.opt, self.x, self.y, self.bounds, self.val = opt, x, y, bounds, val
-        self.yt = y.T if opt.train_cost else None
         self.work = nn.copy()
         self.own_rng = opt.rng is None  # the network's own batch-order stream advances with it
         self.gen = _take_generator(self.work) if self.own_rng else make_rng(opt.rng)
@@ -359,8 +349,8 @@ class _Run:
 
     def _row(self, epoch: int, c: np.ndarray, seconds: float) -> dict[str, float]:
         row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
-        if self.yt is not None:
-            row["train_cost"] = inference_cost(self.work, self.x, self.yt)[0]
+        if self.opt.train_cost:
+            row["train_cost"] = inference_score(self.work, self.x, self.y)[0]
         if self.val is not None:
             row.update(self.val.score(self.work))
         return row

@@ -303,6 +303,43 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
 
 
 @njit
+def _data_term(a, y, obj):
+    """One output's term of the data cost: (a - y)^2 (MSE) or y log(a) (cross entropy; a zero target
+    adds nothing, where y log(a) would add -0.0, unless a is NaN: then NaN), in the arguments' dtype."""
+    if obj == MSE:
+        return (a - y) ** 2
+    if y != 0 or a != a:
+        return y * np.log(max(a, LOG_FLOOR))
+    return 0.0
+
+
+@njit
+def _data_cost(data, m, obj, ce):
+    """The data term of the course's cost from the sum of :func:`_data_term` over ``m`` samples."""
+    return 0.5 / m * data if obj == MSE else -ce * data / m
+
+
+@njit
+def score_rows(out, Y, labels, obj, ce):
+    """``(data cost, correct)`` of outputs ``out`` (one row per sample) against targets ``Y`` (the terms
+    in float64, as the numpy engine's ``functions.data_cost``), and how many rows' arg-max output is
+    their ``labels`` entry (the first largest, a NaN counting as largest, as np.argmax; none counted
+    for empty ``labels``): the validation pass's score in one loop."""
+    n, k = out.shape
+    data = 0.0
+    correct = 0
+    for r in range(n):
+        best = 0
+        for j in range(k):
+            data += _data_term(np.float64(out[r, j]), np.float64(Y[r, j]), obj)
+            if out[r, j] > out[r, best] or (out[r, j] != out[r, j] and out[r, best] == out[r, best]):
+                best = j
+        if labels.shape[0] and best == labels[r]:
+            correct += 1
+    return _data_cost(data, n, obj, ce), correct
+
+
+@njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
            iopt, fopt, scal, costs, seed, hyper, fns):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
@@ -372,12 +409,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         for s in range(m):
             r = perm[bounds[bi] + s]
             for j in range(nout):
-                if obj == MSE:
-                    data += (AL[j, s] - Y[r, j]) ** 2
-                elif Y[r, j] != 0 or AL[j, s] != AL[j, s]:  # a zero target adds -0.0 (a NaN output: NaN)
-                    data += Y[r, j] * np.log(max(AL[j, s], LOG_FLOOR))
-        cost = 0.5 / m * data if obj == MSE else -fopt[F_CE] * data / m
-        cost += 0.5 * wd * cost2
+                data += _data_term(AL[j, s], Y[r, j], obj)
+        cost = _data_cost(data, m, obj, fopt[F_CE]) + 0.5 * wd * cost2
         if iopt[I_ENCODER]:
             A1 = block(acts, m * aoff[1], sizes[1], m)
             sp = fopt[F_SPARSITY]
