@@ -280,8 +280,8 @@ def _finite(costs: np.ndarray, nn: Network) -> bool:
     """The epoch's costs and the parameters are finite: a square that overflows counts as diverged too
     (the fused kernel skips the L2 sum, which used to catch it, when weight decay is 0)."""
     p = nn._buf.params
-    with np.errstate(over="ignore"):
-        return bool(np.all(np.isfinite(costs)) and np.isfinite(np.dot(p, p)))
+    with np.errstate(over="ignore", invalid="ignore"):  # a NaN/inf in either makes the sum NaN/inf
+        return math.isfinite(float(np.add.reduce(costs)) + float(np.dot(p, p)))
 
 
 class _Run:
@@ -348,7 +348,7 @@ class _Run:
         return stop
 
     def _row(self, epoch: int, c: np.ndarray, seconds: float) -> dict[str, float]:
-        row = {"epoch": epoch, "cost": float(np.mean(c)) if c.size else math.nan, "seconds": seconds}
+        row = {"epoch": epoch, "cost": float(np.add.reduce(c)) / c.size if c.size else math.nan, "seconds": seconds}
         if self.opt.train_cost:
             row["train_cost"] = inference_score(self.work, self.x, self.y)[0]
         if self.val is not None:
