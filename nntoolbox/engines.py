@@ -109,9 +109,10 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
     """The addresses of the activations' ``cfunc``s for dtype ``dt`` and, when ``training``, the
     optimizer's (else 0: inference never calls them, and a stepwise-only optimizer has none), in the
-    kernels' ``FN_*`` order (:mod:`.kernels.signatures`).  Memoised until a field changes: a registered
-    name is never registered again, so its kernels stay the same, alive in the registry."""
-    key = "functions" if training else "inference functions"
+    kernels' ``FN_*`` order (:mod:`.kernels.signatures`).  Memoised until a field changes, per dtype of the
+    buffers (``dt``): the kernels call each address with that dtype's signature; a registered name is
+    never registered again, so its kernels stay the same, alive in the registry."""
+    key = ("functions", training, dt.char)
     fns = nn._memo.get(key)
     if fns is None:
         kernels = (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
