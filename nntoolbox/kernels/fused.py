@@ -105,8 +105,6 @@ def _sq_dev_plus(x, j, c, mu):
     return t
 
 
-
-
 @njit
 def _divide_by_batch(T, W):
     """T /= m (the batch size), in place."""
