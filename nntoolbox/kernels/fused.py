@@ -356,9 +356,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         mmax = max(mmax, bounds[i + 1] - bounds[i])
-    tot_units = 0
-    for k in range(L + 1):
-        tot_units += sizes[k]
+    aoff = _offsets(sizes, 0)
+    tot_units = aoff[L + 1]
     dt = params.dtype
     acts = np.empty(mmax * tot_units, dt)  # a[0..L]
     raws = np.empty(mmax * tot_units, dt)  # pre-dropout activations
@@ -374,7 +373,6 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     for k in range(L):
         wmax = max(wmax, sizes[k + 1] * sizes[k])
     wcs = np.empty(wmax, dt)  # W with its rows scaled by q
-    aoff = _offsets(sizes, 0)
     nin, nout = sizes[0], sizes[L]
     mode = np.empty(2, np.int64)  # (train, dropout) for _forward
     mode[0], mode[1] = 1, iopt[I_DROPOUT]
