@@ -68,7 +68,7 @@ class Activation:
     hidden: bool  # usable as 'active function'
     output: bool  # usable as 'output function'
     kind: str  # ELEMENTWISE or SOFTMAX (per sample; its output rule is the softmax Jacobian)
-    make_kernels: Callable[[Any], tuple[Any, Any]]  # dtype -> (f_block, df_block) cfuncs
+    make_kernel: Callable[[Any, str], Any]  # (dtype, 'f' or 'df') -> that block's cfunc
     scalars: tuple[Any, Any] | None = None  # the njit scalar f, df (None for softmax, which cannot raise)
     _kernels: dict = field(default_factory=dict)
     differentiable: bool = True  # False: forward passes only; nn_train / nn_backpropagation refuse it
@@ -88,11 +88,12 @@ class Activation:
         raise RuntimeError(f"{what} of activation {self.name!r} raised an exception at {value!r} in the fused "
                            "engine (training stopped); run with option['engine'] = 'stepwise' to see it")
 
-    def kernels(self, dtype: Any) -> tuple[Any, Any]:
-        """``(f_block, df_block)`` for the fused engine, compiled on first use per dtype."""
-        key = np.dtype(dtype).name
+    def kernel(self, dtype: Any, form: str) -> Any:
+        """The fused engine's ``f_block`` (``form`` 'f') or ``df_block`` ('df') for ``dtype``, compiled on
+        first use: a run compiles only the forms it calls (~0.2 s each with an empty cache)."""
+        key = (np.dtype(dtype).name, form)
         if key not in self._kernels:
-            self._kernels[key] = tuple(self.make_kernels(dtype))
+            self._kernels[key] = self.make_kernel(dtype, form)
         return self._kernels[key]
 
 
@@ -159,15 +160,16 @@ def _bound(template: Callable, name: str, **names: Any) -> Callable:
     return fn
 
 
-def _elementwise_kernels(name: str, f: Any, df: Any, cache: bool) -> Callable[[Any], tuple[Any, Any]]:
+def _elementwise_kernels(name: str, f: Any, df: Any, cache: bool) -> Callable[[Any, str], Any]:
     """Block kernels of njit scalar functions.  ``cache`` only for the built-ins, whose scalar functions
     live in this file (Numba rebuilds a cached kernel when this file changes, not when kernels/vexp.py
     does; a registered function may change while its name stays, so its kernels compile in each
     process: ~0.2 s per kernel and dtype)."""
-    def make(dtype: Any) -> tuple[Any, Any]:
+    def make(dtype: Any, form: str) -> Any:
         sig_f, sig_df = block_signatures(dtype)
-        return (numba.cfunc(sig_f, cache=cache, error_model="numpy")(_bound(_f_block, name, f=f)),
-                numba.cfunc(sig_df, cache=cache, error_model="numpy")(_bound(_df_block, name, df=df)))
+        if form == "f":
+            return numba.cfunc(sig_f, cache=cache, error_model="numpy")(_bound(_f_block, name, f=f))
+        return numba.cfunc(sig_df, cache=cache, error_model="numpy")(_bound(_df_block, name, df=df))
     return make
 
 
@@ -282,14 +284,11 @@ def _softmax_columns(z, n):
     return 0
 
 
-def _no_derivative(a, t):  # noqa: ARG001 - softmax's theta is the Jacobian rule, never df(a)
-    return 0
-
-
-def _softmax_kernels(dtype: Any) -> tuple[Any, Any]:
-    sig_f, sig_df = block_signatures(dtype)
-    return (numba.cfunc(sig_f, cache=CACHE, error_model="numpy")(_softmax_columns),
-            numba.cfunc(sig_df, cache=CACHE)(_no_derivative))
+def _softmax_kernel(dtype: Any, form: str) -> Any:
+    """Only an ``f_block``: below a softmax output the kernels apply its Jacobian rule, never a df block."""
+    if form != "f":
+        raise ValueError(f"softmax has no {form!r} block kernel (its theta is the Jacobian rule)")
+    return numba.cfunc(block_signatures(dtype)[0], cache=CACHE, error_model="numpy")(_softmax_columns)
 
 
 # ------------------------------------------------------------------------------ built-ins
@@ -313,7 +312,7 @@ register_activation("leaky_relu", lambda z: z if z > 0 else 0.01 * z, lambda a: 
 # MATLAB purelin: regression outputs and linear-decoder autoencoders
 register_activation("linear", lambda z: z, lambda a: 1.0, hidden=False, numpy_f=lambda z: z,
                     numpy_df=np.ones_like, _builtin=True)
-_add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernels))
+_add(Activation("softmax", softmax, None, (0, 1), False, True, SOFTMAX, _softmax_kernel))
 # the M-P neuron's threshold unit (the course's sgn: 1 where z >= 0, else 0); its derivative is 0 wherever it
 # exists, so backpropagation cannot learn through it: forward passes only (train it with nntoolbox.perceptron)
 register_activation("step", lambda z: 1.0 if z >= 0 else 0.0, lambda a: 0.0, range=(0, 1),

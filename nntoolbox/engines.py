@@ -107,18 +107,25 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 
 
 def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
-    """The addresses of the activations' ``cfunc``s for dtype ``dt`` and, when ``training``, the
-    optimizer's (else 0: inference never calls them, and a stepwise-only optimizer has none), in the
-    kernels' ``FN_*`` order (:mod:`.kernels.signatures`).  Memoised until a field changes, per dtype of the
-    buffers (``dt``): the kernels call each address with that dtype's signature; a registered name is
-    never registered again, so its kernels stay the same, alive in the registry."""
+    """The addresses of the registries' ``cfunc``s for dtype ``dt`` that the kernels call, in their
+    ``FN_*`` order (:mod:`.kernels.signatures`); 0 in the slots they never call for this network, so
+    that a run compiles only what it uses: the optimizer's update and look-ahead only in training (a
+    stepwise-only optimizer has none), the latter only when it has one; the hidden activation only
+    with a hidden layer, its df only in training; the output's df only in training below an
+    elementwise output (below softmax the kernels apply its Jacobian rule).  Memoised until a field
+    changes, per dtype of the buffers (``dt``): the kernels call each address with that dtype's
+    signature; a registered name is never registered again, so its kernels stay the same, alive in
+    the registry."""
     key = ("functions", training, dt.char)
     fns = nn._memo.get(key)
     if fns is None:
-        kernels = (*ACTIVATIONS[nn["active_function"]].kernels(dt), *ACTIVATIONS[nn["output_function"]].kernels(dt))
-        addresses = [k.address for k in kernels]
-        optimizer = [k.address for k in optimizer_of(nn).kernels(dt)] if training else [0, 0]
-        fns = nn._memo[key] = np.array(optimizer + addresses, dtype=np.int64)
+        act, out, opt = ACTIVATIONS[nn["active_function"]], ACTIVATIONS[nn["output_function"]], optimizer_of(nn)
+        hidden = n_layers(nn) > 1
+        slots = ((training, opt, "update"), (training and opt.lookahead is not None, opt, "lookahead"),
+                 (hidden, act, "f"), (training and hidden, act, "df"), (True, out, "f"),
+                 (training and out.kind != SOFTMAX, out, "df"))
+        fns = nn._memo[key] = np.array([entry.kernel(dt, form).address if used else 0
+                                        for used, entry, form in slots], dtype=np.int64)
     return fns
 
 

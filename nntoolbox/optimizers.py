@@ -165,12 +165,15 @@ class Optimizer:
             values += list(self.extra(nn))
         return np.array(values, dtype=np.float64)
 
-    def kernels(self, dtype: Any) -> tuple[Any, Any]:
-        """``(update, lookahead)`` cfuncs for the fused engine, compiled on first use per dtype."""
-        key = np.dtype(dtype).name
+    def kernel(self, dtype: Any, form: str) -> Any:
+        """The fused engine's ``update`` (``form`` 'update') or ``lookahead`` ('lookahead', only for an
+        optimizer that has one) cfunc for ``dtype``, compiled on first use."""
+        key = (np.dtype(dtype).name, form)
         if key not in self._kernels:
-            look = self.lookahead or optim.no_lookahead
-            self._kernels[key] = (_guarded(_guarded_update, self.update, key), _guarded(_guarded_lookahead, look, key))
+            template, fn = (_guarded_update, self.update) if form == "update" else (_guarded_lookahead, self.lookahead)
+            if fn is None:
+                raise ValueError(f"optimizer {self.name!r} has no {form!r}")
+            self._kernels[key] = _guarded(template, fn, key[0])
         return self._kernels[key]
 
     def raise_failure(self, what: str, *args: Any) -> None:
@@ -259,7 +262,8 @@ def _trial(entry: Optimizer) -> None:
                             f"{first_line(e)}); it must be update({', '.join(UPDATE_ARGS)}) working in place") from None
     if entry.jit:
         try:
-            entry.kernels(np.float64)
+            for form in ("update", "lookahead")[:1 + (entry.lookahead is not None)]:
+                entry.kernel(np.float64, form)
         except Exception as e:  # noqa: BLE001
             raise TypeError(f"{where}: compiling the update for the fused engine failed ({type(e).__name__}: "
                             f"{first_line(e)})") from None

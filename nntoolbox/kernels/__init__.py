@@ -24,7 +24,7 @@ import numba
 from ..cachedir import user_cache_dir, writable_dir
 from ..interrupts import interrupt_safe, sigint_deferred
 
-__all__ = ["CACHE", "choose_cache_dir", "interrupt_safe", "njit", "sigint_deferred"]
+__all__ = ["CACHE", "INTERNAL", "choose_cache_dir", "interrupt_safe", "njit", "sigint_deferred"]
 
 
 def choose_cache_dir() -> tuple[bool, str | None]:
@@ -55,6 +55,10 @@ CACHE = _configure_cache()
 # error_model="numpy": a division by zero gives inf/NaN (caught by nn_train's divergence check) instead
 # of a per-division ZeroDivisionError branch that also blocks vectorisation.
 njit = functools.partial(numba.njit, cache=CACHE, error_model="numpy")
+
+# For kernels called only from other kernels: no Python or C entry point is built for them (code that
+# every library linking them compiles again; ~0.6 s of a cold start, see docs/performance.md).
+INTERNAL = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 # Sums over the batch may be reassociated (several partial sums, as BLAS does): that is what lets
 # them vectorise.  No other fast-math flag: NaN/inf must survive for nn_train's divergence check.

@@ -13,7 +13,7 @@ import numba
 from numba import types
 from numba.extending import intrinsic
 
-from . import njit
+from . import INTERNAL, njit
 
 
 @intrinsic
@@ -29,20 +29,20 @@ def _pointer_at(typingctx, buf, off):  # noqa: ARG001 - the intrinsic protocol
     return sig, codegen
 
 
-@njit
+@njit(**INTERNAL)
 def _check(buf, off, n):
     if off < 0 or n < 0 or off + n > buf.shape[0]:
         raise IndexError("internal error: a view outside its work buffer")
 
 
-@njit
+@njit(**INTERNAL)
 def block(buf, off, rows, cols):
     """``buf[off:off + rows*cols]`` as a C-contiguous ``rows x cols`` array (no reference count)."""
     _check(buf, off, rows * cols)
     return numba.carray(_pointer_at(buf, off), (rows, cols))
 
 
-@njit
+@njit(**INTERNAL)
 def flat(buf, off, n):
     """``buf[off:off + n]`` (no reference count)."""
     _check(buf, off, n)

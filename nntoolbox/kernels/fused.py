@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import REASSOC, njit
+from . import INTERNAL, REASSOC, njit
 from .blocks import block, flat
+from .gemm import gemm
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
 from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, call_df_block,
@@ -67,7 +68,7 @@ FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF = 
 # The reductions take a ``units x m`` block and a row index: a row view (``z[j]``) made inside compiled
 # code costs an atomic NRT reference count up and down, more than the arithmetic on the chess network's
 # 100-sample rows.
-@njit(fastmath=REASSOC)
+@njit(fastmath=REASSOC, **INTERNAL)
 def _sum(x, j):
     """sum(x[j, :]) (reassociated)."""
     t = x[j, 0]
@@ -76,7 +77,7 @@ def _sum(x, j):
     return t
 
 
-@njit(fastmath=REASSOC)
+@njit(fastmath=REASSOC, **INTERNAL)
 def _dot_sum(x, y, j):
     """(sum(x[j, :] .* y[j, :]), sum(x[j, :])) in one pass (reassociated)."""
     t = x[j, 0] * y[j, 0]
@@ -87,7 +88,7 @@ def _dot_sum(x, y, j):
     return t, u
 
 
-@njit(fastmath=REASSOC)
+@njit(fastmath=REASSOC, **INTERNAL)
 def _sum_plus(x, j, c):
     """sum(x[j, :] + c) (reassociated; each element rounded as x + c, nothing written)."""
     t = x[j, 0] + c
@@ -96,7 +97,7 @@ def _sum_plus(x, j, c):
     return t
 
 
-@njit(fastmath=REASSOC)
+@njit(fastmath=REASSOC, **INTERNAL)
 def _sq_dev_plus(x, j, c, mu):
     """sum(((x[j, :] + c) - mu).^2) (reassociated)."""
     t = ((x[j, 0] + c) - mu) ** 2
@@ -105,7 +106,7 @@ def _sq_dev_plus(x, j, c, mu):
     return t
 
 
-@njit
+@njit(**INTERNAL)
 def _divide_by_batch(T, W):
     """T /= m (the batch size), in place."""
     # m in the parameters' (W's) dtype: a float32 quotient is the same number as the float64 one rounded
@@ -117,7 +118,7 @@ def _divide_by_batch(T, W):
             T[j, s] = T[j, s] / m
 
 
-@njit
+@njit(**INTERNAL)
 def _add_decay(Wg, W, wd):
     if wd != 0.0:  # the L2 term only matters with weight decay
         for j in range(Wg.shape[0]):
@@ -125,7 +126,7 @@ def _add_decay(Wg, W, wd):
                 Wg[j, i] = Wg[j, i] + wd * W[j, i]
 
 
-@njit
+@njit(**INTERNAL)
 def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
     """z = BN(z + b) for layer k, ``z`` holding the product W a_prev (``units x m`` blocks: the caller
     multiplies, so layer 0 can read its input as rows); returns the updated shared counter vecNum.
@@ -183,7 +184,7 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
     return vecnum + m if bn == BN_COURSE else vecnum
 
 
-@njit
+@njit(**INTERNAL)
 def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
     """Gamma/Beta gradients of layer k (to ``g`` at ``lay[k]``'s offsets) and the bias gradient; the
     other arguments as in :func:`_layer_forward`; ``tmp``: sum(theta .* xhat) | sum(theta) | scale,
@@ -221,7 +222,7 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
     return False
 
 
-@njit
+@njit(**INTERNAL)
 def _scale_rows(T, q):
     """T[j, :] *= q[j], in place."""
     for j in range(T.shape[0]):
@@ -230,7 +231,7 @@ def _scale_rows(T, q):
             T[j, s] = T[j, s] * c
 
 
-@njit
+@njit(**INTERNAL)
 def _finish_grad(Wg, W, q, scaled, m, wd):
     """Wg = Wg .* q_j / m + wd * W row by row (``scaled``; else Wg / m + wd * W): the weight gradient
     from the product T A' of the unscaled theta."""
@@ -245,7 +246,7 @@ def _finish_grad(Wg, W, q, scaled, m, wd):
                 Wg[j, i] = Wg[j, i] * c
 
 
-@njit
+@njit(**INTERNAL)
 def _widest(sizes):
     """The most units of any layer (numpy's max costs a compile of its own: a cold start)."""
     w = sizes[0]
@@ -254,7 +255,7 @@ def _widest(sizes):
     return w
 
 
-@njit
+@njit(**INTERNAL)
 def _offsets(sizes, start):
     """``aoff[k] = start + sizes[0] + ... + sizes[k - 1]``: where layer k's block starts, in units of m."""
     aoff = np.empty(sizes.shape[0] + 1, np.int64)
@@ -264,7 +265,7 @@ def _offsets(sizes, start):
     return aoff
 
 
-@njit
+@njit(**INTERNAL)
 def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, fns,
              keep, seed, raws):
     """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
@@ -280,9 +281,9 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
         W = block(p, lay[k, 0], h, sizes[k])
         Z = block(acts, m * aoff[k + 1], h, m)
         if k == 0:
-            np.dot(W, G.T, Z)
+            gemm(W, False, G, True, Z)
         else:
-            np.dot(W, block(acts, m * aoff[k], sizes[k], m), Z)
+            gemm(W, False, block(acts, m * aoff[k], sizes[k], m), False, Z)
         xhat = block(xhats, m * aoff[k + 1], h, m) if train else Z  # (not written in inference)
         scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, sds,
                                         aoff[k + 1], tmp)
@@ -300,7 +301,7 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
     return 0, 0.0
 
 
-@njit
+@njit(**INTERNAL)
 def _data_term(a, y, obj):
     """One output's term of the data cost: (a - y)^2 (MSE) or y log(a) (cross entropy; a zero target
     adds nothing, where y log(a) would add -0.0, unless a is NaN: then NaN), in the arguments' dtype."""
@@ -311,7 +312,7 @@ def _data_term(a, y, obj):
     return 0.0
 
 
-@njit
+@njit(**INTERNAL)
 def _data_cost(data, m, obj, ce):
     """The data term of the course's cost from the sum of :func:`_data_term` over ``m`` samples."""
     return 0.5 / m * data if obj == MSE else -ce * data / m
@@ -356,7 +357,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         mmax = max(mmax, bounds[i + 1] - bounds[i])
-    aoff = _offsets(sizes, 0)
+    z0 = np.int64(0)  # offset 0 as a variable: a literal 0 would compile block(), flat(), _offsets() again
+    aoff = _offsets(sizes, z0)
     tot_units = aoff[L + 1]
     dt = params.dtype
     acts = np.empty(mmax * tot_units, dt)  # a[0..L]
@@ -383,7 +385,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if iopt[I_LOOKAHEAD] and call_lookahead(fns[FN_LOOKAHEAD], params, state, hyper, fwd):
             failed = FAIL_LOOKAHEAD
             break
-        G = block(acts, 0, m, nin)  # the input block as rows (m x units), read transposed by BLAS
+        G = block(acts, z0, m, nin)  # the input block as rows (m x units), read transposed by BLAS
         for s in range(m):
             r = perm[bounds[bi] + s]
             for j in range(nin):
@@ -417,7 +419,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             cost += fopt[F_BETA] * kl
         costs[bi] = cost
         # output sensitivity theta_L
-        T = block(th, 0, nout, m)
+        T = block(th, z0, nout, m)
         softmax = iopt[I_OUT_SOFTMAX]
         for s in range(m):
             r = perm[bounds[bi] + s]
@@ -435,7 +437,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     T[j, s] = -(Y[r, j] - AL[j, s])
         if not softmax:  # times f'(z) written in terms of a
             aflat = flat(acts, m * aoff[L], m * nout)
-            at = call_df_block(fns[FN_OUT_DF], aflat, flat(th, 0, m * nout))
+            at = call_df_block(fns[FN_OUT_DF], aflat, flat(th, z0, m * nout))
             if at:
                 failed, value = FAIL_OUT_DF, aflat[at - 1]
                 break
@@ -458,21 +460,21 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 _scale_rows(T, q)
                 course = False
             if k > 0:  # theta of the layer below, from T before it is scaled
-                T2 = block(th2, 0, w, m)
+                T2 = block(th2, z0, w, m)
                 if course:
-                    Wc = block(wcs, 0, h, w)
+                    Wc = block(wcs, z0, h, w)
                     for j in range(h):
                         for i in range(w):
                             Wc[j, i] = W[j, i] * q[j]
-                    np.dot(Wc.T, T, T2)
+                    gemm(Wc, True, T, False, T2)
                 else:
-                    np.dot(W.T, T, T2)
+                    gemm(W, True, T, False, T2)
             if not fold:
                 _divide_by_batch(T, W)
             if k == 0:
-                np.dot(T, G, Wg)
+                gemm(T, False, G, False, Wg)
             else:
-                np.dot(T, block(acts, m * aoff[k], w, m).T, Wg)
+                gemm(T, False, block(acts, m * aoff[k], w, m), True, Wg)
             if fold:
                 _finish_grad(Wg, W, q, course, m, wd)
             else:
@@ -485,7 +487,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     extra = be * (-sp / rhohat[j] + (1 - sp) / (1 - rhohat[j]))
                     for s in range(m):
                         T2[j, s] = T2[j, s] + extra
-            t2flat = flat(th2, 0, m * w)
+            t2flat = flat(th2, z0, m * w)
             aflat = flat(raws if iopt[I_DROPOUT] else acts, m * aoff[k], m * w)  # f'(raw activation) with dropout
             at = call_df_block(fns[FN_ACT_DF], aflat, t2flat)
             if at:

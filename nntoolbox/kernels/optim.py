@@ -77,7 +77,3 @@ def adam(p, g, state, hyper, t):
             p[i] = p[i] - lr * sh / (np.sqrt(rh) + eps_out)
         else:
             p[i] = p[i] - lr * sh / np.sqrt(rh + eps_in)
-
-
-def no_lookahead(p, state, hyper, out):  # noqa: ARG001 - never called: the kernel's flag skips it
-    pass
