@@ -40,6 +40,7 @@ import pandas as pd
 
 import nntoolbox as nt
 from nntoolbox.cachedir import user_cache_dir
+from nntoolbox.kernels.gemm import gemm
 from threadpoolctl import threadpool_info, threadpool_limits
 
 try:  # optional: only for the comparison
@@ -191,16 +192,17 @@ def _torch_sae_epoch(n_vis, n_hid, lr, x, batch, rho=0.03, beta=3.0):
 @numba.njit(cache=True, error_model="numpy")
 def _gemms_adam(sizes, ws, rows, acts, ths, grads, p, g, state, hyper, n_batches):
     """The matrix products of n_batches training batches alone (forward, weight gradient, theta below),
-    in the kernels' layouts: layer 0 reads the batch as rows (``m x units``, transposed), the others
-    ``units x m`` blocks; then, as every engine must, the course's Adam over the flat parameters ``p``."""
+    in the kernels' layouts, through the kernels' own gemm call (:mod:`nntoolbox.kernels.gemm`): layer 0
+    reads the batch as rows (``m x units``, transposed), the others ``units x m`` blocks; then, as every
+    engine must, the course's Adam over the flat parameters ``p``."""
     for _ in range(n_batches):
-        np.dot(ws[0], rows.T, acts[1])
+        gemm(ws[0], False, rows, True, acts[1])
         for k in range(1, len(sizes) - 1):
-            np.dot(ws[k], acts[k], acts[k + 1])
+            gemm(ws[k], False, acts[k], False, acts[k + 1])
         for k in range(len(sizes) - 2, 0, -1):
-            np.dot(ths[k + 1], acts[k].T, grads[k])
-            np.dot(ws[k].T, ths[k + 1], ths[k])
-        np.dot(ths[1], rows, grads[0])
+            gemm(ths[k + 1], False, acts[k], True, grads[k])
+            gemm(ws[k], True, ths[k + 1], False, ths[k])
+        gemm(ths[1], False, rows, False, grads[0])
         user_adam(p, g, state, hyper, 1.0)
 
 
