@@ -262,7 +262,7 @@ def _trial(entry: Optimizer) -> None:
                             f"{first_line(e)}); it must be update({', '.join(UPDATE_ARGS)}) working in place") from None
     if entry.jit:
         try:
-            for form in ("update", "lookahead")[:1 + (entry.lookahead is not None)]:
+            for form in ("update",) if entry.lookahead is None else ("update", "lookahead"):
                 entry.kernel(np.float64, form)
         except Exception as e:  # noqa: BLE001
             raise TypeError(f"{where}: compiling the update for the fused engine failed ({type(e).__name__}: "

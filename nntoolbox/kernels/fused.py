@@ -11,9 +11,10 @@ serves every configuration, including registered ones: compile once, then
 Layout: inside the kernels a batch is ``units x m``, as in the course, so the
 innermost loops run over the m samples of a batch (contiguous, vectorised);
 the input is gathered as rows (contiguous copies of the data's rows) and read
-transposed by BLAS.  Every matrix product goes through BLAS (``np.dot``): on
-this project's machines OpenBLAS beat hand-written loops even on the chess
-network's 10 x 10 layers (an epoch 1.10x -> 0.99x the independent floor's time
+transposed by BLAS.  Every matrix product is one call of BLAS's gemm
+(:mod:`.gemm`, without ``np.dot``'s layout dispatch): on this project's
+machines OpenBLAS beat hand-written loops even on the chess network's 10 x 10
+layers (an epoch 1.10x -> 0.99x the independent floor's time
 in float64, 1.37x -> 1.18x in float32, when they went).  The course's
 batch-norm scale c_j = Gamma / (S_j + 1e-4) and the 1/m of the weight gradient
 are applied to the h x w products (the gradient's rows, W's rows for the
@@ -35,9 +36,9 @@ import numpy as np
 
 from . import INTERNAL, REASSOC, njit
 from .blocks import block, flat
-from .gemm import gemm
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
+from .gemm import gemm
 from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, call_df_block,
                          call_f_block, call_lookahead, call_update)
 
