@@ -195,7 +195,7 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
 
     Standard mode forms theta below the normalisation in place.  The course's theta below it is
     c_j * theta_j with c_j = Gamma / (S_j + 1e-4) per unit: it is not formed; ``q[j] = c_j`` is
-    returned for the caller to fold into the products (:func:`_backward_layer`).  Returns whether it did."""
+    returned for the caller (:func:`_epoch`) to fold into the products.  Returns whether it did."""
     h, m = theta.shape
     bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
     for j in range(h):
