@@ -122,14 +122,22 @@ def _njit_scalar(fn: Callable, what: str) -> Any:
 
 
 # The block loops of every elementwise activation: one body, whose globals ``f``/``df`` are bound per
-# activation by _bound (Numba compiles a function's globals as constants).
+# activation by _bound (Numba compiles a function's globals as constants).  A registered function's
+# kernels run it inside a try (a cfunc cannot raise: the kernel returns where it raised, and Python
+# re-raises); the built-ins cannot raise, and skip it (compiling the try took ~0.1 s per kernel, cold).
 def _f_block(z, n):
     # z * one, a runtime 1 (n is the units, >= 1; x / x is not folded without fast-math), is z exactly
     # for every float, NaN and inf included.  Without it, an f that returns its argument on one branch
     # (relu: z if z > 0 else 0) stores only on the other, and LLVM vectorises that conditional store as
     # masked stores (vmaskmov), microcoded on AMD: relu's block took 6x as long (6% of a chess epoch).
-    # The try around the loop costs nothing when f cannot raise (after inlining, its status is constant).
     one = z.dtype.type(n) / z.dtype.type(n)
+    for i in range(z.shape[0]):
+        z[i] = f(z[i] * one)  # noqa: F821 - bound by _bound
+    return 0
+
+
+def _f_block_guarded(z, n):
+    one = z.dtype.type(n) / z.dtype.type(n)  # as in _f_block
     i = 0
     try:
         for i in range(z.shape[0]):
@@ -142,10 +150,16 @@ def _f_block(z, n):
 def _df_block(a, t):
     # f'(a) rounded to t's dtype before the product, as the numpy engine's arrays are (in float32 a
     # float64 product and its conversions took 1.4x the float64 block's time)
+    for i in range(a.shape[0]):
+        t[i] = t[i] * t.dtype.type(df(a[i]))  # noqa: F821 - bound by _bound
+    return 0
+
+
+def _df_block_guarded(a, t):
     i = 0
     try:
         for i in range(a.shape[0]):
-            t[i] = t[i] * t.dtype.type(df(a[i]))  # noqa: F821 - bound by _bound
+            t[i] = t[i] * t.dtype.type(df(a[i]))  # noqa: F821 - bound by _bound (as in _df_block)
     except Exception:  # noqa: BLE001
         return i + 1
     return 0
@@ -160,16 +174,20 @@ def _bound(template: Callable, name: str, **names: Any) -> Callable:
     return fn
 
 
-def _elementwise_kernels(name: str, f: Any, df: Any, cache: bool) -> Callable[[Any, str], Any]:
-    """Block kernels of njit scalar functions.  ``cache`` only for the built-ins, whose scalar functions
-    live in this file (Numba rebuilds a cached kernel when this file changes, not when kernels/vexp.py
-    does; a registered function may change while its name stays, so its kernels compile in each
-    process: ~0.2 s per kernel and dtype)."""
+def _elementwise_kernels(name: str, f: Any, df: Any, builtin: bool) -> Callable[[Any, str], Any]:
+    """Block kernels of njit scalar functions: a built-in's unguarded and cached on disk (its scalar
+    functions live in this file: Numba rebuilds a cached kernel when this file changes, not when
+    kernels/vexp.py does); a registered function's guarded, and compiled in each process that uses it
+    (it may change while its name stays: ~0.2 s per kernel and dtype)."""
+    cache = builtin and CACHE
+
     def make(dtype: Any, form: str) -> Any:
         sig_f, sig_df = block_signatures(dtype)
         if form == "f":
-            return numba.cfunc(sig_f, cache=cache, error_model="numpy")(_bound(_f_block, name, f=f))
-        return numba.cfunc(sig_df, cache=cache, error_model="numpy")(_bound(_df_block, name, df=df))
+            template, sig, names = (_f_block if builtin else _f_block_guarded), sig_f, {"f": f}
+        else:
+            template, sig, names = (_df_block if builtin else _df_block_guarded), sig_df, {"df": df}
+        return numba.cfunc(sig, cache=cache, error_model="numpy")(_bound(template, name, **names))
     return make
 
 
@@ -228,7 +246,7 @@ def register_activation(name: str, f: Callable[[float], float], df: Callable[[fl
     if not _builtin:  # the built-ins are trusted, and compiled on first use, not at import
         _trial(where, sf, sdf)
     return _add(Activation(name, numpy_f or _vectorized(sf), numpy_df or _vectorized(sdf), lo_hi, bool(hidden),
-                           bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin and CACHE),
+                           bool(output), ELEMENTWISE, _elementwise_kernels(name, sf, sdf, _builtin),
                            (sf, sdf), differentiable=bool(differentiable), origin=registering_origin()))
 
 

@@ -28,7 +28,8 @@ nothing measurable).  So an njit update (and look-ahead) is called through a
 small ``cfunc`` guard per dtype, compiled on first use (cached on disk when its
 source lives in a file), that catches its exceptions and returns a status: a
 ``cfunc`` cannot raise, so the epoch kernel stops on the status and
-``engines.fused_epoch`` re-raises the real exception (see :func:`_guarded_update`).  A
+``engines.fused_epoch`` re-raises the real exception (see :func:`_guarded_update`; the
+built-ins, which cannot raise, are called through an unguarded ``cfunc``).  A
 plain (numpy) update cannot be called from compiled code: the stepwise engine
 runs it, and ``nn_train`` with the default ``engine='fused'`` switches to the
 stepwise engine with a one-time warning.
@@ -95,9 +96,10 @@ def _source_stamp(fn: Any) -> str | None:
 
 
 # A cfunc cannot raise: an exception inside one is printed ("Exception ignored in ...") and lost.  So the
-# kernels call the optimizer through these guards, which return 1 when it raised; the epoch kernel then
-# stops and engines.fused_epoch re-runs the call in Python to raise the real exception.  ``fn`` is bound per
-# registered function by activations._bound.
+# kernels call a registered optimizer through these guards, which return 1 when it raised; the epoch kernel
+# then stops and engines.fused_epoch re-runs the call in Python to raise the real exception.  The built-ins
+# cannot raise (error_model='numpy', no bounds checks) and skip the guard: compiling its try/except took
+# ~0.1 s per kernel of a cold start.  ``fn`` is bound per function by activations._bound.
 def _guarded_update(p, g, state, hyper, t):
     try:
         fn(p, g, state, hyper, t)  # noqa: F821 - bound by _bound
@@ -114,13 +116,32 @@ def _guarded_lookahead(p, state, hyper, out):
     return 0
 
 
+def _plain_update(p, g, state, hyper, t):
+    fn(p, g, state, hyper, t)  # noqa: F821 - bound by _bound
+    return 0
+
+
+def _plain_lookahead(p, state, hyper, out):
+    fn(p, state, hyper, out)  # noqa: F821 - bound by _bound
+    return 0
+
+
+# (form, guarded) -> the template and the signature of its cfunc
+_TEMPLATES = {("update", True): (_guarded_update, update_signature),
+              ("update", False): (_plain_update, update_signature),
+              ("lookahead", True): (_guarded_lookahead, lookahead_signature),
+              ("lookahead", False): (_plain_lookahead, lookahead_signature)}
+
+
 @functools.cache
-def _guarded(template: Callable, fn: Any, dtype: str) -> Any:
-    """A ``cfunc`` calling ``fn`` through ``template`` for ``dtype``, cached on disk (keyed by ``fn``'s
-    source stamp, so an edited function is compiled again) when ``fn`` has a source file."""
+def _cfunc(form: str, guarded: bool, fn: Any, dtype: str) -> Any:
+    """The ``cfunc`` calling ``fn`` as the optimizer's ``form`` ('update' or 'lookahead') for ``dtype``,
+    through a guard if ``guarded``; cached on disk (keyed by ``fn``'s source stamp, so an edited function
+    is compiled again) when ``fn`` has a source file."""
+    template, signature = _TEMPLATES[form, guarded]
     stamp = _source_stamp(fn)
     kernel = _bound(template, str(stamp), fn=_numpy_model(fn))
-    sig = (update_signature if template is _guarded_update else lookahead_signature)(dtype)
+    sig = signature(dtype)
     if CACHE and stamp is not None:
         try:
             return numba.cfunc(sig, cache=True, error_model="numpy")(kernel)
@@ -148,6 +169,7 @@ class Optimizer:
     jit: bool = True
     gamma_one: str | None = None  # course quirk 7: this slot's Gamma entries start at 1
     extra: Callable[[Network], Sequence[float]] | None = None  # built-in Adam's course/textbook switch
+    guarded: bool = True  # its kernels catch exceptions (a registered optimizer; the built-ins cannot raise)
     _kernels: dict = field(default_factory=dict)
     origin: Origin | None = None  # what a worker process imports to re-register it (nntoolbox.plugins)
 
@@ -170,10 +192,10 @@ class Optimizer:
         optimizer that has one) cfunc for ``dtype``, compiled on first use."""
         key = (np.dtype(dtype).name, form)
         if key not in self._kernels:
-            template, fn = (_guarded_update, self.update) if form == "update" else (_guarded_lookahead, self.lookahead)
+            fn = self.update if form == "update" else self.lookahead
             if fn is None:
                 raise ValueError(f"optimizer {self.name!r} has no {form!r}")
-            self._kernels[key] = _guarded(template, fn, key[0])
+            self._kernels[key] = _cfunc(form, self.guarded, fn, key[0])
         return self._kernels[key]
 
     def raise_failure(self, what: str, *args: Any) -> None:
@@ -305,7 +327,7 @@ def register_optimizer(name: str, update: Callable, *, slots: Sequence[str] = ()
     jit = _is_jit(update) and (lookahead is None or _is_jit(lookahead))
     slots = _check_slots(name, slots)
     entry = Optimizer(name, update, slots, _hyper_options(name, hyper, slots), lookahead, time, doc,
-                      jit, _gamma_one, _extra, origin=registering_origin())
+                      jit, _gamma_one, _extra, guarded=_check, origin=registering_origin())
     if _check:  # the built-ins are trusted, and compiled on first use, not at import
         _trial(entry)
     for key, opt in entry.hyper.items():

@@ -251,10 +251,11 @@ def _finish_grad(Wg, W, q, scaled, m, wd):
 
 @njit(**INTERNAL)
 def _widest(sizes):
-    """The most units of any layer (numpy's max costs a compile of its own: a cold start)."""
+    """The most units of any layer.  (The kernels compare rather than call ``max``/``min`` on integers:
+    Numba compiles those once per pair of argument types, literals included, ~0.1 s each when cold.)"""
     w = sizes[0]
     for k in range(1, sizes.shape[0]):
-        w = max(w, sizes[k])
+        w = sizes[k] if sizes[k] > w else w
     return w
 
 
@@ -279,14 +280,15 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
     stored statistics.  Returns ``(failed, value)`` as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     train, dropout = mode[0] != 0, mode[1] != 0
+    no, yes = np.bool_(False), np.bool_(True)  # gemm's flags as variables (see gemm)
     for k in range(L):
         h = sizes[k + 1]
         W = block(p, lay[k, 0], h, sizes[k])
         Z = block(acts, m * aoff[k + 1], h, m)
         if k == 0:
-            gemm(W, False, G, True, Z)
+            gemm(W, no, G, yes, Z)
         else:
-            gemm(W, False, block(acts, m * aoff[k], sizes[k], m), False, Z)
+            gemm(W, no, block(acts, m * aoff[k], sizes[k], m), no, Z)
         xhat = block(xhats, m * aoff[k + 1], h, m) if train else Z  # (not written in inference)
         scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, sds,
                                         aoff[k + 1], tmp)
@@ -359,8 +361,10 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     fwd = np.empty(params.shape[0], params.dtype) if iopt[I_LOOKAHEAD] else params
     mmax = 0
     for i in range(bounds.shape[0] - 1):
-        mmax = max(mmax, bounds[i + 1] - bounds[i])
+        d = bounds[i + 1] - bounds[i]
+        mmax = d if d > mmax else mmax
     z0 = np.int64(0)  # offset 0 as a variable: a literal 0 would compile block(), flat(), _offsets() again
+    no, yes = np.bool_(False), np.bool_(True)  # gemm's flags, for the same reason
     aoff = _offsets(sizes, z0)
     tot_units = aoff[L + 1]
     dt = params.dtype
@@ -376,7 +380,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     q = np.empty(big, dt)  # per-unit scale of the course's batch-norm backward
     wmax = 0
     for k in range(L):
-        wmax = max(wmax, sizes[k + 1] * sizes[k])
+        d = sizes[k + 1] * sizes[k]
+        wmax = d if d > wmax else wmax
     wcs = np.empty(wmax, dt)  # W with its rows scaled by q
     nin, nout = sizes[0], sizes[L]
     mode = np.empty(2, np.int64)  # (train, dropout) for _forward
@@ -469,15 +474,15 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                     for j in range(h):
                         for i in range(w):
                             Wc[j, i] = W[j, i] * q[j]
-                    gemm(Wc, True, T, False, T2)
+                    gemm(Wc, yes, T, no, T2)
                 else:
-                    gemm(W, True, T, False, T2)
+                    gemm(W, yes, T, no, T2)
             if not fold:
                 _divide_by_batch(T, W)
             if k == 0:
-                gemm(T, False, G, False, Wg)
+                gemm(T, no, G, no, Wg)
             else:
-                gemm(T, False, block(acts, m * aoff[k], w, m), True, Wg)
+                gemm(T, no, block(acts, m * aoff[k], w, m), yes, Wg)
             if fold:
                 _finish_grad(Wg, W, q, course, m, wd)
             else:
@@ -509,7 +514,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         # optimizer step over the whole flat buffer
         if iopt[I_TIME_PER_UPDATE]:
             scal[S_TIME] += 1
-        if call_update(fns[FN_UPDATE], params, grads, state, hyper, max(scal[S_TIME], 1.0)):
+        if call_update(fns[FN_UPDATE], params, grads, state, hyper, scal[S_TIME] if scal[S_TIME] > 1.0 else 1.0):
             failed = FAIL_UPDATE
             break
     restore_fpu(fpu)
@@ -524,7 +529,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     n = X.shape[0]
     dt = params.dtype
     aoff = _offsets(sizes, -sizes[0])  # layer 0 is read from X: layers 1.. from the buffer's start
-    acts = np.empty(min(PREDICT_CHUNK, n) * aoff[L + 1], dt)
+    acts = np.empty((n if n < PREDICT_CHUNK else PREDICT_CHUNK) * aoff[L + 1], dt)
     tmp = np.empty(4 * _widest(sizes), dt)
     scal = np.empty(3)
     scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
@@ -533,7 +538,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     mode[0], mode[1] = 0, 0  # inference, no dropout
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
-        m = min(PREDICT_CHUNK, n - start)
+        m = n - start if n - start < PREDICT_CHUNK else PREDICT_CHUNK
         failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, mode, iopt[I_BN], stats,
                                  ioff, scal, none, none, tmp, fns, 1.0, np.uint64(0), none)
         if failed:

@@ -21,9 +21,9 @@ _CHAR = ir.IntType(8)
 @intrinsic
 def _xxgemm(typingctx, ta, tb, m, n, k, a, lda, b, ldb, c, ldc):  # noqa: ARG001 - the intrinsic protocol
     """Column-major ``c (m x n) = op(a) op(b)`` (Fortran's gemm, alpha 1, beta 0); ``ta``/``tb``
-    literal booleans: transpose.  Returns BLAS's status (nonzero: SciPy's BLAS could not be loaded)."""
+    booleans: transpose.  Returns BLAS's status (nonzero: SciPy's BLAS could not be loaded)."""
     arrays = (a, b, c)
-    if not (isinstance(ta, types.BooleanLiteral) and isinstance(tb, types.BooleanLiteral)
+    if not (isinstance(ta, types.Boolean) and isinstance(tb, types.Boolean)
             and all(isinstance(x, types.Array) and x.layout == "C" and x.dtype == c.dtype for x in arrays)
             and c.dtype in (types.float32, types.float64)):
         return None
@@ -44,20 +44,21 @@ def _xxgemm(typingctx, ta, tb, m, n, k, a, lda, b, ldb, c, ldc):  # noqa: ARG001
         def data(i):
             return builder.bitcast(context.make_array(signature.args[i])(context, builder, args[i]).data, voidp)
 
-        def trans(t):
-            return ir.Constant(_CHAR, ord("t" if t.literal_value else "n"))
+        def trans(flag):  # 't' or 'n', chosen at run time (LLVM folds it where the flag is constant)
+            return builder.select(flag, ir.Constant(_CHAR, ord("t")), ir.Constant(_CHAR, ord("n")))
         m_, n_, k_ = (context.cast(builder, args[i], signature.args[i], types.intp) for i in (2, 3, 4))
         lda_, ldb_, ldc_ = (context.cast(builder, args[i], signature.args[i], types.intp) for i in (6, 8, 10))
-        return builder.call(fn, (ir.Constant(_CHAR, ord(get_blas_kind(dt))), trans(ta), trans(tb), m_, n_, k_,
+        return builder.call(fn, (ir.Constant(_CHAR, ord(get_blas_kind(dt))), trans(args[0]), trans(args[1]), m_, n_, k_,
                                  slot(1.0), data(5), lda_, data(7), ldb_, slot(0.0), data(9), ldc_))
     return sig, codegen
 
 
 @njit(**INTERNAL)
 def gemm(A, ta, B, tb, C):
-    """``C = op(A) op(B)``, op(X) = X.T when its flag is set; ``ta``/``tb`` are constants at each call
-    site (``True``/``False`` literals: each combination compiles once).  Shapes are checked, so BLAS
-    reads and writes only these arrays."""
+    """``C = op(A) op(B)``, op(X) = X.T when its flag is set.  Kernels pass the flags as run-time
+    booleans (``np.bool_(True)``): Numba compiles a kernel called with literal ``True``/``False`` once per
+    combination of them (~0.1 s each in a cold start).  Shapes are checked, so BLAS reads and writes
+    only these arrays."""
     m = A.shape[1] if ta else A.shape[0]
     k = A.shape[0] if ta else A.shape[1]
     n = B.shape[0] if tb else B.shape[1]
