@@ -73,15 +73,17 @@ def inference_score(nn: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarra
     return float(cost), int(correct)
 
 
-def _settings(nn: Network) -> tuple[np.ndarray, ...]:
-    """Flags and offsets the kernels take, derived from the network (memoised until a field changes)."""
+def _settings(nn: Network) -> tuple:
+    """Flags and offsets the kernels take, and the epoch kernel's optional features (``keep``, ``sparse``,
+    ``look``, ``std``: None when unused, see :func:`~nntoolbox.kernels.fused._epoch`), derived from the
+    network (memoised until a field changes)."""
     settings = nn._memo.get("fused")
     if settings is None:
         settings = nn._memo["fused"] = _derive_settings(nn)
     return settings
 
 
-def _derive_settings(nn: Network) -> tuple[np.ndarray, ...]:
+def _derive_settings(nn: Network) -> tuple:
     L = n_layers(nn)
     sizes = np.asarray(nn.sizes, dtype=np.int64)
     lay = np.full((L, 4), -1, dtype=np.int64)
@@ -91,11 +93,12 @@ def _derive_settings(nn: Network) -> tuple[np.ndarray, ...]:
     bn = BN_CODES[nn["bn_mode"]] if nn["batch_normalization"] else BN_OFF
     opt = optimizer_of(nn)
     iopt = np.array([ACTIVATIONS[nn["output_function"]].kind == SOFTMAX, OBJ_CODES[nn["objective_function"]], bn,
-                     int(bool(nn["encoder"])), int(uses_dropout(nn)), opt.lookahead is not None,
                      opt.counting(nn) == "update", nn["dtype"] == "float32"], dtype=np.int64)
-    fopt = np.array([nn["weight_decay"], nn["sparsity"], nn["beta"], ce_factor(nn), nn["keep_probability"]],
-                    dtype=np.float64)
-    return sizes, lay, ioff, iopt, fopt
+    fopt = np.array([nn["weight_decay"], ce_factor(nn)], dtype=np.float64)
+    features = (float(nn["keep_probability"]) if uses_dropout(nn) else None,
+                np.array([nn["sparsity"], nn["beta"]], dtype=np.float64) if nn["encoder"] else None,
+                True if opt.lookahead is not None else None, True if bn == BN_CODES["standard"] else None)
+    return sizes, lay, ioff, iopt, fopt, features
 
 
 def _hyper(nn: Network, opt) -> np.ndarray:
@@ -141,7 +144,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     ``bounds`` batch offsets within it (checked by the caller, ``nn_train``).
     The optimizer must be an njit one (:func:`training_engine` checks)."""
     buf = nn.checked_buffers()
-    sizes, lay, ioff, iopt, fopt = _settings(nn)
+    sizes, lay, ioff, iopt, fopt, features = _settings(nn)
     f, opt = nn._fields, optimizer_of(nn)
     counter = opt.counter
     scal = np.array([float(f.get("vecNum", 0.0)), float(f.get(counter, 0)) if counter else 0.0,
@@ -153,7 +156,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
                            np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
                            _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper,
-                           _functions(nn, dt, True))
+                           _functions(nn, dt, True), *features)
     if failed == FAIL_UPDATE:
         opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
     elif failed == FAIL_LOOKAHEAD:
@@ -172,7 +175,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
 def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     """Outputs for validated rows ``x``, one row per sample."""
     buf = nn.checked_buffers()
-    sizes, lay, ioff, iopt, _ = _settings(nn)
+    sizes, lay, ioff, iopt, _, _ = _settings(nn)
     dt = buf.params.dtype
     out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
     failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,

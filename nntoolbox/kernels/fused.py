@@ -2,11 +2,15 @@
 
 Inside a call every batch is gathered by the batch order, run forward,
 backward and through the optimizer without returning to Python.  Modes
-(objective, batch norm ...) are integer flags; the activations and the
+(objective, batch norm ...) are integer flags; the optional features (dropout,
+a sparse autoencoder's penalty, an optimizer's look-ahead, standard batch
+norm) are arguments that are None when unused, so their code is compiled only
+for networks that use them (see :func:`_epoch`); the activations and the
 optimizer are the registries' ``cfunc`` kernels, passed in as first-class
 functions (see :mod:`nntoolbox.optimizers`), so one compiled kernel per dtype
-serves every configuration, including registered ones: compile once, then
-``cache=True`` reloads it in later processes.
+and set of optional features serves every activation, optimizer and objective,
+including registered ones: compile once, then ``cache=True`` reloads it in
+later processes.
 
 Layout: inside the kernels a batch is ``units x m``, as in the course, so the
 innermost loops run over the m samples of a batch (contiguous, vectorised);
@@ -55,9 +59,9 @@ BN_OFF, BN_COURSE, BN_STANDARD = BN_CODES["off"], BN_CODES["course"], BN_CODES["
 PREDICT_CHUNK = 4096  # rows per inference block: bounds the workspace for large inputs
 
 # integer settings passed to the epoch kernel, in this order
-I_OUT_SOFTMAX, I_OBJ, I_BN, I_ENCODER, I_DROPOUT, I_LOOKAHEAD, I_TIME_PER_UPDATE, I_FLUSH = range(8)
+I_OUT_SOFTMAX, I_OBJ, I_BN, I_TIME_PER_UPDATE, I_FLUSH = range(5)
 # float settings
-F_WD, F_SPARSITY, F_BETA, F_CE, F_KEEP = range(5)
+F_WD, F_CE = range(2)
 # mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
 S_VECNUM, S_TIME, S_DROPSTEP = range(3)
 # which registered function raised (the kernels stop and return it with the input it raised at)
@@ -130,12 +134,13 @@ def _add_decay(Wg, W, wd):
 # inlined into its one caller (_forward) in Numba's IR: no library of its own to compile and link again
 # (with _bn_backward's, ~0.45 s of a cold start)
 @njit(inline='always', **INTERNAL)
-def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
+def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, std, sd, sdo, tmp):
     """z = BN(z + b) for layer k, ``z`` holding the product W a_prev (``units x m`` blocks: the caller
     multiplies, so layer 0 can read its input as rows); returns the updated shared counter vecNum.
 
     b, Gamma, Beta are read from ``p`` at ``lay[k]``'s offsets, E/S from columns ``so..`` of ``st``;
-    training writes xhat and (standard mode) the batch deviations ``sd[sdo..]``.  The bias is added
+    training writes xhat and, in standard mode (``std`` not None; None in the course's), the batch
+    deviations ``sd[sdo..]``.  The bias is added
     inside the passes that read z (each element rounded as z + b, as a separate addition would), so
     z is written once.  Loops run unit-outer / sample-inner so the inner loop is contiguous; ``tmp``
     is scratch of 4 x units: mean | 1 / denominator | gamma | beta, one entry per unit."""
@@ -165,7 +170,7 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
         tmp[h + j] = _sq_dev_plus(z, j, p[bo + j], tmp[j])  # first the sum of squared deviations from it
     for j in range(h):
         mu, ss = tmp[j], tmp[h + j]
-        if bn == BN_COURSE:
+        if std is None:  # the course's batch norm:
             # running statistics over every batch so far, shared counter (see batchnorm.py)
             var = ss / (m - 1) if m > 1 else 0.0
             st[0, so + j] = (st[0, so + j] * vecnum + mu * m) / (vecnum + m)
@@ -184,14 +189,14 @@ def _layer_forward(z, p, lay, k, train, bn, st, so, vecnum, xhat, sd, sdo, tmp):
             x = ((z[j, s] + bj) - mu) * iv
             xhat[j, s] = x
             z[j, s] = g * x + be
-    return vecnum + m if bn == BN_COURSE else vecnum
+    return vecnum + m if std is None else vecnum
 
 
 @njit(inline='always', **INTERNAL)  # inlined into _epoch, as _layer_forward into _forward
-def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
+def _bn_backward(theta, xhat, p, g, lay, k, st, so, std, sd, sdo, tmp, q):
     """Gamma/Beta gradients of layer k (to ``g`` at ``lay[k]``'s offsets) and the bias gradient; the
-    other arguments as in :func:`_layer_forward`; ``tmp``: sum(theta .* xhat) | sum(theta) | scale,
-    one entry per unit.
+    other arguments as in :func:`_layer_forward` (``std`` None: the course's mode); ``tmp``:
+    sum(theta .* xhat) | sum(theta) | scale, one entry per unit.
 
     Standard mode forms theta below the normalisation in place.  The course's theta below it is
     c_j * theta_j with c_j = Gamma / (S_j + 1e-4) per unit: it is not formed; ``q[j] = c_j`` is
@@ -200,7 +205,7 @@ def _bn_backward(theta, xhat, bn, p, g, lay, k, st, so, sd, sdo, tmp, q):
     bo, go, beo = lay[k, 1], lay[k, 2], lay[k, 3]
     for j in range(h):
         tmp[j], tmp[h + j] = _dot_sum(theta, xhat, j)
-    if bn == BN_COURSE:
+    if std is None:
         gsum = 0.0
         bsum = 0.0
         for j in range(h):
@@ -270,16 +275,17 @@ def _offsets(sizes, start):
 
 
 @njit(**INTERNAL)
-def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats, sds, tmp, fns,
-             keep, seed, raws):
+def _forward(G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats, std, sds, tmp, fns, keep,
+             seed, raws):
     """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
     into ``acts`` at ``m * aoff[k + 1]`` (``units x m``), the input read from ``G`` (``m x units``, rows,
-    read transposed by BLAS).  ``mode = (train, dropout)``, an array so that both kernels call one
-    compiled variant (constants would each get their own): training uses batch statistics (xhat into
-    ``xhats``, vecNum in ``scal``) and dropout (pre-dropout activations into ``raws``); inference the
-    stored statistics.  Returns ``(failed, value)`` as :func:`_epoch`."""
+    read transposed by BLAS).  Training (``train``, a run-time boolean so that both kernels call one
+    compiled variant: literals would each get their own) uses batch statistics (xhat into ``xhats``,
+    vecNum in ``scal``; ``std``, ``sds`` as in :func:`_layer_forward`) and, with a keep probability
+    ``keep`` (None without dropout: that code is then not compiled), dropout (pre-dropout activations
+    into ``raws``); inference the stored statistics.  Returns ``(failed, value)`` as
+    :func:`_epoch`."""
     L = sizes.shape[0] - 1
-    train, dropout = mode[0] != 0, mode[1] != 0
     no, yes = np.bool_(False), np.bool_(True)  # gemm's flags as variables (see gemm)
     for k in range(L):
         h = sizes[k + 1]
@@ -290,13 +296,13 @@ def _forward(G, acts, m, aoff, sizes, lay, p, mode, bn, stats, ioff, scal, xhats
         else:
             gemm(W, no, block(acts, m * aoff[k], sizes[k], m), no, Z)
         xhat = block(xhats, m * aoff[k + 1], h, m) if train else Z  # (not written in inference)
-        scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, sds,
+        scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, std, sds,
                                         aoff[k + 1], tmp)
         zflat = flat(acts, m * aoff[k + 1], m * h)
         at = call_f_block(fns[FN_OUT_F] if k == L - 1 else fns[FN_ACT_F], zflat, h)
         if at:
             return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
-        if train and dropout and k < L - 1:
+        if keep is not None and train and k < L - 1:
             R = block(raws, m * aoff[k + 1], h, m)
             for j in range(h):
                 for s in range(m):
@@ -345,7 +351,7 @@ def score_rows(out, Y, labels, obj, ce):
 
 @njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, fns):
+           iopt, fopt, scal, costs, seed, hyper, fns, keep, sparse, look, std):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
 
     ``fns`` holds the addresses of the optimizer's kernels (``update``/``lookahead``) and the
@@ -353,12 +359,20 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     forward and backward passes read ``fwd`` (the look-ahead parameters), the update writes ``params``.
     Blocks are ``units x m`` (the course's layout), flat in the work buffers.
 
+    The optional features are arguments that are None when the network does not use them: ``keep``
+    (dropout's keep probability), ``sparse`` (a sparse autoencoder's [sparsity, beta]), ``look`` (the
+    optimizer has a look-ahead), ``std`` (standard batch norm; else the course's, or none).  Numba
+    compiles a variant per combination of their types and drops the code of the absent ones before
+    typing it (its branch pruning on ``arg is None``): a run compiles only what it uses.  (Only arguments
+    are None, never a local variable: a local that may be None is typed as optional, which the helpers
+    do not take.)
+
     Returns ``(failed, value)``: 0, or the FAIL_* code of a function that raised (the epoch stops
     there) and, for an activation, the input it raised at."""
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
-    fwd = np.empty(params.shape[0], params.dtype) if iopt[I_LOOKAHEAD] else params
+    fwd = params if look is None else np.empty(params.shape[0], params.dtype)
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         d = bounds[i + 1] - bounds[i]
@@ -384,13 +398,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         wmax = d if d > wmax else wmax
     wcs = np.empty(wmax, dt)  # W with its rows scaled by q
     nin, nout = sizes[0], sizes[L]
-    mode = np.empty(2, np.int64)  # (train, dropout) for _forward
-    mode[0], mode[1] = 1, iopt[I_DROPOUT]
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
-        if iopt[I_LOOKAHEAD] and call_lookahead(fns[FN_LOOKAHEAD], params, state, hyper, fwd):
+        if look is not None and call_lookahead(fns[FN_LOOKAHEAD], params, state, hyper, fwd):
             failed = FAIL_LOOKAHEAD
             break
         G = block(acts, z0, m, nin)  # the input block as rows (m x units), read transposed by BLAS
@@ -403,11 +415,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             for k in range(L):
                 for i in range(sizes[k + 1] * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
-        failed, value = _forward(G, acts, m, aoff, sizes, lay, fwd, mode, bn, stats, ioff, scal, xhats, sds, tmp,
-                                 fns, fopt[F_KEEP], seed, raws)
+        failed, value = _forward(G, acts, m, aoff, sizes, lay, fwd, np.bool_(True), bn, stats, ioff, scal, xhats, std,
+                                 sds, tmp, fns, keep, seed, raws)
         if failed:
             break
-        if iopt[I_DROPOUT]:
+        if keep is not None:
             scal[S_DROPSTEP] += 1
         AL = block(acts, m * aoff[L], nout, m)
         # cost
@@ -417,14 +429,14 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             for j in range(nout):
                 data += _data_term(AL[j, s], Y[r, j], obj)
         cost = _data_cost(data, m, obj, fopt[F_CE]) + 0.5 * wd * cost2
-        if iopt[I_ENCODER]:
+        if sparse is not None:
             A1 = block(acts, m * aoff[1], sizes[1], m)
-            sp = fopt[F_SPARSITY]
+            sp = sparse[0]
             kl = 0.0
             for j in range(sizes[1]):
                 rhohat[j] = _sum(A1, j) / m
                 kl += sp * np.log(sp / rhohat[j]) + (1 - sp) * np.log((1 - sp) / (1 - rhohat[j]))
-            cost += fopt[F_BETA] * kl
+            cost += sparse[1] * kl
         costs[bi] = cost
         # output sensitivity theta_L
         T = block(th, z0, nout, m)
@@ -454,8 +466,8 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             h, w = sizes[k + 1], sizes[k]
             course = False
             if bn != BN_OFF:
-                course = _bn_backward(T, block(xhats, m * aoff[k + 1], h, m), bn, fwd, grads, lay, k, stats,
-                                      ioff[k], sds, aoff[k + 1], tmp, q)
+                course = _bn_backward(T, block(xhats, m * aoff[k + 1], h, m), fwd, grads, lay, k, stats, ioff[k],
+                                      std, sds, aoff[k + 1], tmp, q)
             else:
                 for j in range(h):
                     grads[lay[k, 1] + j] = _sum(T, j) / m
@@ -489,20 +501,20 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
                 _add_decay(Wg, W, wd)
             if k == 0:
                 break
-            if iopt[I_ENCODER] and k == 1:
-                sp, be = fopt[F_SPARSITY], fopt[F_BETA]
+            if sparse is not None and k == 1:
+                sp, be = sparse[0], sparse[1]
                 for j in range(w):
                     extra = be * (-sp / rhohat[j] + (1 - sp) / (1 - rhohat[j]))
                     for s in range(m):
                         T2[j, s] = T2[j, s] + extra
             t2flat = flat(th2, z0, m * w)
-            aflat = flat(raws if iopt[I_DROPOUT] else acts, m * aoff[k], m * w)  # f'(raw activation) with dropout
+            aflat = flat(acts if keep is None else raws, m * aoff[k], m * w)  # f'(raw activation) with dropout
             at = call_df_block(fns[FN_ACT_DF], aflat, t2flat)
             if at:
                 failed, value = FAIL_ACT_DF, aflat[at - 1]
                 break
-            if iopt[I_DROPOUT]:  # then the mask (kept units scaled by 1/p)
-                p = fopt[F_KEEP]
+            if keep is not None:  # then the mask (kept units scaled by 1/p)
+                p = keep
                 for j in range(w):
                     for s in range(m):
                         kept = keep_unit(seed, np.int64(scal[S_DROPSTEP] - 1), k - 1, j * m + s, p)
@@ -533,14 +545,12 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     tmp = np.empty(4 * _widest(sizes), dt)
     scal = np.empty(3)
     scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
-    none = np.empty(0, dt)  # the training-only buffers
-    mode = np.empty(2, np.int64)
-    mode[0], mode[1] = 0, 0  # inference, no dropout
+    none = np.empty(0, dt)  # the training buffers (not used in inference)
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = n - start if n - start < PREDICT_CHUNK else PREDICT_CHUNK
-        failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, mode, iopt[I_BN], stats,
-                                 ioff, scal, none, none, tmp, fns, 1.0, np.uint64(0), none)
+        failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, np.bool_(False), iopt[I_BN],
+                                 stats, ioff, scal, none, None, none, tmp, fns, None, np.uint64(0), none)
         if failed:
             restore_fpu(fpu)
             return failed, value
