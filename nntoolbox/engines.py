@@ -20,8 +20,8 @@ import numpy as np
 from .activations import ACTIVATIONS, SOFTMAX
 from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
-from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_LOOKAHEAD, FAIL_UPDATE, OBJ_CODES, S_DROPSTEP,
-                            S_TIME, S_VECNUM, _epoch, _predict, score_rows)
+from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_FORWARD, FAIL_LOOKAHEAD, FAIL_UPDATE, OBJ_CODES,
+                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, forward_kernel, score_rows)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .stepwise import stepwise_epoch, stepwise_predict
@@ -110,8 +110,10 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 
 
 def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
-    """The addresses of the registries' ``cfunc``s for dtype ``dt`` that the kernels call, in their
-    ``FN_*`` order (:mod:`.kernels.signatures`); 0 in the slots they never call for this network, so
+    """The addresses of the ``cfunc``s for dtype ``dt`` that the kernels call, in their ``FN_*`` order
+    (:mod:`.kernels.signatures`): the registries' and, last, the forward pass for the network's
+    optional features in training (none in inference: :func:`.kernels.fused.forward_kernel`); 0 in
+    the slots they never call for this network, so
     that a run compiles only what it uses: the optimizer's update and look-ahead only in training (a
     stepwise-only optimizer has none), the latter only when it has one; the hidden activation only
     with a hidden layer, its df only in training; the output's df only in training below an
@@ -127,8 +129,10 @@ def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
         slots = ((training, opt, "update"), (training and opt.lookahead is not None, opt, "lookahead"),
                  (hidden, act, "f"), (training and hidden, act, "df"), (True, out, "f"),
                  (training and out.kind != SOFTMAX, out, "df"))
+        keep, _, _, std = _settings(nn)[-1]
+        forward = forward_kernel(dt.name, training and keep is not None, training and std is not None)
         fns = nn._memo[key] = np.array([entry.kernel(dt, form).address if used else 0
-                                        for used, entry, form in slots], dtype=np.int64)
+                                        for used, entry, form in slots] + [forward.address], dtype=np.int64)
     return fns
 
 
@@ -186,6 +190,10 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
 
 
 def _raise_activation_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
-    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``)."""
+    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``), or the
+    forward pass's own failure."""
+    if failed == FAIL_FORWARD:
+        raise RuntimeError("the compiled forward pass failed (an internal check, or SciPy's BLAS could not be "
+                           "loaded); run with option['engine'] = 'stepwise' to train without it")
     field, what = FAILED[failed]
     ACTIVATIONS[nn[field]].raise_failure(what, value, dt)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from nntoolbox.kernels.blocks import block, flat
+from nntoolbox.kernels.signatures import call_forward
 
 
 @numba.njit
@@ -40,3 +41,43 @@ def test_views_outside_the_buffer_raise(off, rows, cols):
         _fill(buf, off, rows, cols)
     with pytest.raises(IndexError, match="outside its work buffer"):
         _flat_sum(buf, off, rows * cols if rows >= 0 else -1)
+
+
+@numba.njit
+def _forward_once(addr, acts, sizes, fns):
+    """The forward pass of one sample of a [sizes[0], ..., 1] network through ``call_forward``, as the kernels
+    call it (no batch norm, inference): its status."""
+    L = sizes.shape[0] - 1
+    p = np.zeros(1000)
+    lay = np.zeros((L, 4), np.int64)
+    aoff = np.zeros(L + 2, np.int64)
+    for k in range(L):
+        aoff[k + 2] = aoff[k + 1] + sizes[k + 1]
+    G = np.zeros((1, sizes[0]))
+    tmp = np.zeros(64)
+    none = np.empty(0)
+    return call_forward(addr, G, acts, np.int64(1), aoff, sizes, lay, p, np.bool_(False), np.int64(0),
+                        np.zeros((2, 1)), np.zeros(L, np.int64), np.zeros(3), none, None, none, tmp, fns, None,
+                        np.uint64(0), none)
+
+
+def test_a_failing_forward_pass_returns_zero_and_is_reported(monkeypatch):
+    """The forward pass is a cfunc (kernels.fused.forward_kernel): when its body raises, Numba reports the
+    exception as unraisable and the cfunc returns 0, its zero-filled return slot, which the kernels turn
+    into FAIL_FORWARD; a normal pass returns DONE.  This checks that behaviour of Numba's."""
+    from nntoolbox.activations import ACTIVATIONS
+    from nntoolbox.engines import _raise_activation_failure
+    from nntoolbox.kernels.fused import DONE, FAIL_FORWARD, forward_kernel
+    from nntoolbox.kernels.signatures import FN_OUT_F
+
+    addr = forward_kernel("float64", False, False).address
+    fns = np.zeros(7, np.int64)
+    fns[FN_OUT_F] = ACTIVATIONS["linear"].kernel("float64", "f").address
+    sizes = np.array([3, 1])
+    assert _forward_once(addr, np.zeros(4), sizes, fns) == DONE
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", reported.append)
+    assert _forward_once(addr, np.zeros(0), sizes, fns) == 0  # the output block lies outside acts
+    assert len(reported) == 1 and "outside its work buffer" in str(reported[0].exc_value)
+    with pytest.raises(RuntimeError, match="forward pass failed"):
+        _raise_activation_failure(None, FAIL_FORWARD, 0.0, np.dtype(np.float64))

@@ -36,15 +36,19 @@ numpy engine imports them from here.
 """
 from __future__ import annotations
 
+import functools
+from typing import Any
+
+import numba
 import numpy as np
 
-from . import INTERNAL, REASSOC, njit
+from . import CACHE, INTERNAL, REASSOC, njit
 from .blocks import block, flat
 from .dropout import keep_unit
 from .fpu import flush_denormals, restore_fpu
 from .gemm import gemm
-from .signatures import (FN_ACT_DF, FN_ACT_F, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE, call_df_block,
-                         call_f_block, call_lookahead, call_update)
+from .signatures import (FN_ACT_DF, FN_ACT_F, FN_FORWARD, FN_LOOKAHEAD, FN_OUT_DF, FN_OUT_F, FN_UPDATE,
+                         call_df_block, call_f_block, call_forward, call_lookahead, call_update, forward_signature)
 
 # Compiled into the kernels; the numpy engine (batchnorm.py, functions.py) imports them from here.
 COURSE_EPS = 1e-4  # added to the std:   (z - E) ./ (S + 1e-4)
@@ -64,10 +68,12 @@ I_OUT_SOFTMAX, I_OBJ, I_BN, I_TIME_PER_UPDATE, I_FLUSH = range(5)
 F_WD, F_CE = range(2)
 # mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
 S_VECNUM, S_TIME, S_DROPSTEP = range(3)
-# which registered function raised (the kernels stop and return it with the input it raised at)
+# which registered function raised (the kernels stop and return it with the input it raised at); last,
+# an exception inside the forward pass itself (a cfunc, which cannot raise: see forward_kernel)
 FAILED = (None, ("update", None), ("lookahead", None), ("active_function", "f"), ("active_function", "df"),
-          ("output_function", "f"), ("output_function", "df"))
-FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF = range(1, 7)
+          ("output_function", "f"), ("output_function", "df"), None)
+FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF, FAIL_FORWARD = range(1, 8)
+DONE = -1  # what the forward pass returns when it finished
 
 
 # The reductions take a ``units x m`` block and a row index: a row view (``z[j]``) made inside compiled
@@ -274,17 +280,16 @@ def _offsets(sizes, start):
     return aoff
 
 
-@njit(**INTERNAL)
 def _forward(G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats, std, sds, tmp, fns, keep,
              seed, raws):
-    """The forward pass of a block of m samples, the one both kernels run: a_{k+1} = f(BN(W a_k + b))
-    into ``acts`` at ``m * aoff[k + 1]`` (``units x m``), the input read from ``G`` (``m x units``, rows,
-    read transposed by BLAS).  Training (``train``, a run-time boolean so that both kernels call one
-    compiled variant: literals would each get their own) uses batch statistics (xhat into ``xhats``,
-    vecNum in ``scal``; ``std``, ``sds`` as in :func:`_layer_forward`) and, with a keep probability
-    ``keep`` (None without dropout: that code is then not compiled), dropout (pre-dropout activations
-    into ``raws``); inference the stored statistics.  Returns ``(failed, value)`` as
-    :func:`_epoch`."""
+    """The forward pass of a block of m samples, the one both kernels run (compiled as a cfunc: see
+    :func:`forward_kernel`): a_{k+1} = f(BN(W a_k + b)) into ``acts`` at ``m * aoff[k + 1]``
+    (``units x m``), the input read from ``G`` (``m x units``, rows, read transposed by BLAS).
+    Training (``train``) uses batch statistics (xhat into ``xhats``, vecNum in ``scal``; ``std``,
+    ``sds`` as in :func:`_layer_forward`) and, with a keep probability ``keep`` (None without dropout:
+    that code is then not compiled), dropout (pre-dropout activations into ``raws``); inference the
+    stored statistics.  Returns DONE, or the FAIL_* code of an activation that raised (the input it
+    raised at in ``tmp[0]``); 0 when the pass itself raised (see :func:`forward_kernel`)."""
     L = sizes.shape[0] - 1
     no, yes = np.bool_(False), np.bool_(True)  # gemm's flags as variables (see gemm)
     for k in range(L):
@@ -296,20 +301,34 @@ def _forward(G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhat
         else:
             gemm(W, no, block(acts, m * aoff[k], sizes[k], m), no, Z)
         xhat = block(xhats, m * aoff[k + 1], h, m) if train else Z  # (not written in inference)
-        scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, std, sds,
-                                        aoff[k + 1], tmp)
+        scal[S_VECNUM] = _layer_forward(Z, p, lay, k, train, bn, stats, ioff[k], scal[S_VECNUM], xhat, std,
+                                        sds, aoff[k + 1], tmp)
         zflat = flat(acts, m * aoff[k + 1], m * h)
         at = call_f_block(fns[FN_OUT_F] if k == L - 1 else fns[FN_ACT_F], zflat, h)
         if at:
-            return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F, zflat[at - 1]
+            tmp[0] = zflat[at - 1]
+            return FAIL_OUT_F if k == L - 1 else FAIL_ACT_F
         if keep is not None and train and k < L - 1:
             R = block(raws, m * aoff[k + 1], h, m)
             for j in range(h):
                 for s in range(m):
                     R[j, s] = Z[j, s]
-                    Z[j, s] = Z[j, s] * (1.0 / keep if keep_unit(seed, np.int64(scal[S_DROPSTEP]), k, j * m + s, keep)
-                                         else 0.0)
-    return 0, 0.0
+                    Z[j, s] = Z[j, s] * (1.0 / keep if keep_unit(seed, np.int64(scal[S_DROPSTEP]), k, j * m + s,
+                                                                 keep) else 0.0)
+    return DONE
+
+
+@functools.cache
+def forward_kernel(dtype: str, dropout: bool, standard: bool) -> Any:
+    """:func:`_forward` as a cfunc for ``dtype`` (a name) and the optional features (``keep``, ``std``
+    not None), which the epoch and inference kernels call by address (``fns[FN_FORWARD]``).  Numba
+    optimises and compiles to machine code again, in every library, each function that library links:
+    linked, the forward pass was compiled three times in a cold start (~0.5 s more); by address, once.
+    A cfunc cannot raise: when its body raises (a failed internal check, SciPy's BLAS not loaded),
+    Numba prints the exception and the cfunc returns 0 (its zero-filled return slot; checked by
+    tests/test_blocks.py), which the kernels turn into FAIL_FORWARD for Python to raise.  (A
+    ``try`` around the pass instead took ~2.4 s to compile.)"""
+    return numba.cfunc(forward_signature(dtype, dropout, standard), cache=CACHE, error_model="numpy")(_forward)
 
 
 @njit(**INTERNAL)
@@ -415,9 +434,10 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             for k in range(L):
                 for i in range(sizes[k + 1] * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
-        failed, value = _forward(G, acts, m, aoff, sizes, lay, fwd, np.bool_(True), bn, stats, ioff, scal, xhats, std,
-                                 sds, tmp, fns, keep, seed, raws)
-        if failed:
+        status = call_forward(fns[FN_FORWARD], G, acts, m, aoff, sizes, lay, fwd, np.bool_(True), bn, stats, ioff,
+                              scal, xhats, std, sds, tmp, fns, keep, seed, raws)
+        if status != DONE:
+            failed, value = status if status else FAIL_FORWARD, tmp[0]
             break
         if keep is not None:
             scal[S_DROPSTEP] += 1
@@ -549,11 +569,11 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = n - start if n - start < PREDICT_CHUNK else PREDICT_CHUNK
-        failed, value = _forward(X[start:start + m], acts, m, aoff, sizes, lay, params, np.bool_(False), iopt[I_BN],
-                                 stats, ioff, scal, none, None, none, tmp, fns, None, np.uint64(0), none)
-        if failed:
+        status = call_forward(fns[FN_FORWARD], X[start:start + m], acts, m, aoff, sizes, lay, params, np.bool_(False),
+                              iopt[I_BN], stats, ioff, scal, none, None, none, tmp, fns, None, np.uint64(0), none)
+        if status != DONE:
             restore_fpu(fpu)
-            return failed, value
+            return status if status else FAIL_FORWARD, tmp[0]
         A = block(acts, m * aoff[L], sizes[L], m)
         for s in range(m):
             for j in range(A.shape[0]):

@@ -1,11 +1,12 @@
-"""The signatures of the registries' kernels that the fused kernels call (activation blocks, optimizer
-steps), and those kernels by address.
+"""The signatures of the ``cfunc``s that the fused kernels call by address (the registries' activation
+blocks and optimizer steps, and the kernels' own forward pass), and those calls.
 
-The fused kernels take the registries' ``cfunc``s as one int64 array of addresses (``fns``, in the
-order of the ``FN_*`` constants) and call them with ``call_update``, ``call_f_block``, ... inside compiled
-code: as first-class function arguments, Numba typed each one in Python on every call (~4 us
-apiece, six per epoch call).  The adapter (:mod:`nntoolbox.engines`) fills ``fns`` only from
-``cfunc``s compiled with these signatures; the registries compile them from here."""
+The fused kernels take the ``cfunc``s as one int64 array of addresses (``fns``, in the order of the
+``FN_*`` constants) and call them with ``call_update``, ``call_f_block``, ... inside compiled code: as
+first-class function arguments, Numba typed each one in Python on every call (~4 us apiece, six per
+epoch call).  The adapter (:mod:`nntoolbox.engines`) fills ``fns`` only from ``cfunc``s compiled with
+these signatures; the registries (and :func:`nntoolbox.kernels.fused.forward_kernel`) compile them from
+here."""
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -17,7 +18,7 @@ from numba import types
 from numba.extending import intrinsic
 
 # slots of the kernels' ``fns`` argument
-FN_UPDATE, FN_LOOKAHEAD, FN_ACT_F, FN_ACT_DF, FN_OUT_F, FN_OUT_DF = range(6)
+FN_UPDATE, FN_LOOKAHEAD, FN_ACT_F, FN_ACT_DF, FN_OUT_F, FN_OUT_DF, FN_FORWARD = range(7)
 
 
 def _scalar(dtype: Any) -> types.Type:
@@ -48,6 +49,17 @@ def lookahead_signature(dtype: Any) -> types.Signature:
     return types.int64(a[::1], a[:, ::1], types.float64[::1], a[::1])
 
 
+def forward_signature(dtype: Any, dropout: bool, standard: bool) -> types.Signature:
+    """``forward(G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats, std, sds, tmp, fns,
+    keep, seed, raws)``: :func:`nntoolbox.kernels.fused._forward`; ``keep`` (dropout) and ``std``
+    (standard batch norm) are None (``types.none``) without those features."""
+    a = _scalar(dtype)
+    i = types.int64
+    return i(a[:, ::1], a[::1], i, i[::1], i[::1], i[:, ::1], a[::1], types.boolean, i, a[:, ::1], i[::1],
+             types.float64[::1], a[::1], types.boolean if standard else types.none, a[::1], a[::1], i[::1],
+             types.float64 if dropout else types.none, types.uint64, a[::1])
+
+
 def _plain(t: types.Type) -> types.Type:
     """``t`` without what does not change its machine representation (array flags, literal values)."""
     return types.Array(t.dtype, t.ndim, t.layout) if isinstance(t, types.Array) else types.unliteral(t)
@@ -61,7 +73,7 @@ def _call(signature: Callable[[Any], types.Signature], addr: types.Type, args: t
     if not (isinstance(addr, types.Integer) and isinstance(args[0], types.Array)):
         return None
     expected = signature(args[0].dtype)
-    if tuple(_plain(a) for a in args) != expected.args:
+    if len(args) != len(expected.args) or tuple(_plain(a) for a in args) != expected.args:
         return None
 
     def codegen(context, builder, sig, llargs):
@@ -90,3 +102,11 @@ def call_update(typingctx, addr, p, g, state, hyper, t):  # noqa: ARG001
 @intrinsic
 def call_lookahead(typingctx, addr, p, state, hyper, out):  # noqa: ARG001
     return _call(lookahead_signature, addr, (p, state, hyper, out))
+
+
+@intrinsic
+def call_forward(typingctx, addr, G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats,  # noqa: ARG001
+                 std, sds, tmp, fns, keep, seed, raws):
+    args = (G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats, std, sds, tmp, fns, keep, seed,
+            raws)
+    return _call(lambda dt: forward_signature(dt, keep != types.none, std != types.none), addr, args)
