@@ -334,7 +334,9 @@ def forward_kernel(dtype: str, dropout: bool, standard: bool) -> Any:
 @njit(**INTERNAL)
 def _data_term(a, y, obj):
     """One output's term of the data cost: (a - y)^2 (MSE) or y log(a) (cross entropy; a zero target
-    adds nothing, where y log(a) would add -0.0, unless a is NaN: then NaN), in the arguments' dtype."""
+    adds nothing, where y log(a) would add -0.0, unless a is NaN: then NaN).  The kernels pass float64
+    whatever the network's dtype, as the numpy engine's ``functions.data_cost`` computes (and one
+    compiled variant serves both dtypes)."""
     if obj == MSE:
         return (a - y) ** 2
     if y != 0 or a != a:
@@ -447,7 +449,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         for s in range(m):
             r = perm[bounds[bi] + s]
             for j in range(nout):
-                data += _data_term(AL[j, s], Y[r, j], obj)
+                data += _data_term(np.float64(AL[j, s]), np.float64(Y[r, j]), obj)
         cost = _data_cost(data, m, obj, fopt[F_CE]) + 0.5 * wd * cost2
         if sparse is not None:
             A1 = block(acts, m * aoff[1], sizes[1], m)
