@@ -111,16 +111,14 @@ def _hyper(nn: Network, opt) -> np.ndarray:
 
 def _functions(nn: Network, dt: np.dtype, training: bool) -> np.ndarray:
     """The addresses of the ``cfunc``s for dtype ``dt`` that the kernels call, in their ``FN_*`` order
-    (:mod:`.kernels.signatures`): the registries' and, last, the forward pass for the network's
-    optional features in training (none in inference: :func:`.kernels.fused.forward_kernel`); 0 in
-    the slots they never call for this network, so
-    that a run compiles only what it uses: the optimizer's update and look-ahead only in training (a
-    stepwise-only optimizer has none), the latter only when it has one; the hidden activation only
-    with a hidden layer, its df only in training; the output's df only in training below an
-    elementwise output (below softmax the kernels apply its Jacobian rule).  Memoised until a field
-    changes, per dtype of the buffers (``dt``): the kernels call each address with that dtype's
-    signature; a registered name is never registered again, so its kernels stay the same, alive in
-    the registry."""
+    (:mod:`.kernels.signatures`): the registries' and, last, the forward pass for the network's optional
+    features in training (none in inference: :func:`.kernels.fused.forward_kernel`); 0 in the slots they
+    never call for this network, so that a run compiles only what it uses: the optimizer's update and
+    look-ahead only in training (a stepwise-only optimizer has none), the latter only when it has one; the
+    hidden activation only with a hidden layer, its df only in training; the output's df only in training
+    below an elementwise output (below softmax the kernels apply its Jacobian rule).  Memoised until a field
+    changes, per dtype of the buffers (``dt``): the kernels call each address with that dtype's signature; a
+    registered name is never registered again, so its kernels stay the same, alive in the registry."""
     key = ("functions", training, dt.char)
     fns = nn._memo.get(key)
     if fns is None:
@@ -166,7 +164,7 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
     elif failed == FAIL_LOOKAHEAD:
         opt.raise_failure("lookahead", buf.params, state, hyper, np.empty_like(buf.params))
     elif failed:
-        _raise_activation_failure(nn, failed, value, dt)
+        _raise_failure(nn, failed, value, dt)
     if "vecNum" in f:
         f["vecNum"] = float(scal[S_VECNUM])
     if counter:
@@ -185,13 +183,13 @@ def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
                              _functions(nn, dt, False))
     if failed:
-        _raise_activation_failure(nn, failed, value, dt)
+        _raise_failure(nn, failed, value, dt)
     return out
 
 
-def _raise_activation_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
-    """Re-raise in Python what a registered activation raised inside a kernel (code ``failed``), or the
-    forward pass's own failure."""
+def _raise_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:
+    """Re-raise in Python what a kernel stopped on (code ``failed``, the input ``value``): the forward pass's
+    own failure, or what a registered activation raised."""
     if failed == FAIL_FORWARD:
         raise RuntimeError("the compiled forward pass failed (an internal check, or SciPy's BLAS could not be "
                            "loaded); run with option['engine'] = 'stepwise' to train without it")

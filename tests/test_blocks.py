@@ -66,7 +66,7 @@ def test_a_failing_forward_pass_returns_zero_and_is_reported(monkeypatch):
     exception as unraisable and the cfunc returns 0, its zero-filled return slot, which the kernels turn
     into FAIL_FORWARD; a normal pass returns DONE.  This checks that behaviour of Numba's."""
     from nntoolbox.activations import ACTIVATIONS
-    from nntoolbox.engines import _raise_activation_failure
+    from nntoolbox.engines import _raise_failure
     from nntoolbox.kernels.fused import DONE, FAIL_FORWARD, forward_kernel
     from nntoolbox.kernels.signatures import FN_OUT_F
 
@@ -80,4 +80,4 @@ def test_a_failing_forward_pass_returns_zero_and_is_reported(monkeypatch):
     assert _forward_once(addr, np.zeros(0), sizes, fns) == 0  # the output block lies outside acts
     assert len(reported) == 1 and "outside its work buffer" in str(reported[0].exc_value)
     with pytest.raises(RuntimeError, match="forward pass failed"):
-        _raise_activation_failure(None, FAIL_FORWARD, 0.0, np.dtype(np.float64))
+        _raise_failure(None, FAIL_FORWARD, 0.0, np.dtype(np.float64))

@@ -436,7 +436,7 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             for k in range(L):
                 for i in range(sizes[k + 1] * sizes[k]):
                     cost2 += fwd[lay[k, 0] + i] ** 2
-        status = call_forward(fns[FN_FORWARD], G, acts, m, aoff, sizes, lay, fwd, np.bool_(True), bn, stats, ioff,
+        status = call_forward(fns[FN_FORWARD], G, acts, m, aoff, sizes, lay, fwd, yes, bn, stats, ioff,
                               scal, xhats, std, sds, tmp, fns, keep, seed, raws)
         if status != DONE:
             failed, value = status if status else FAIL_FORWARD, tmp[0]

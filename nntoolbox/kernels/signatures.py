@@ -73,7 +73,7 @@ def _call(signature: Callable[[Any], types.Signature], addr: types.Type, args: t
     if not (isinstance(addr, types.Integer) and isinstance(args[0], types.Array)):
         return None
     expected = signature(args[0].dtype)
-    if len(args) != len(expected.args) or tuple(_plain(a) for a in args) != expected.args:
+    if tuple(_plain(a) for a in args) != expected.args:
         return None
 
     def codegen(context, builder, sig, llargs):
