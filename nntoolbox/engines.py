@@ -21,7 +21,7 @@ from .activations import ACTIVATIONS, SOFTMAX
 from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
 from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_FORWARD, FAIL_LOOKAHEAD, FAIL_UPDATE, OBJ_CODES,
-                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, forward_kernel, score_rows)
+                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, forward_kernel)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .stepwise import stepwise_epoch, stepwise_predict
@@ -60,17 +60,20 @@ def predict_rows(nn: Network, x: np.ndarray, engine: str = "fused") -> np.ndarra
         return fused_predict(nn, x) if engine == "fused" else stepwise_predict(nn, x)
 
 
-_NO_LABELS = np.empty(0, np.int64)
-
-
 def inference_score(nn: Network, x: np.ndarray, y: np.ndarray, labels: np.ndarray | None = None) -> tuple[float, int]:
     """``(cost, correct)`` of validated rows ``x`` against target rows ``y``: the objective's data term of
-    the cost of the outputs ``nn_predict`` gives (the compiled inference pass), and how many rows' arg-max
-    output is their ``labels`` entry (0 without labels), scored in one compiled loop."""
-    out = predict_rows(nn, x)
-    cost, correct = score_rows(out, y, _NO_LABELS if labels is None else labels, OBJ_CODES[nn["objective_function"]],
-                               ce_factor(nn))
-    return float(cost), int(correct)
+    the cost of the outputs ``nn_predict`` gives, and how many rows' arg-max output is their ``labels``
+    entry (0 without labels), scored inside the compiled inference pass (the outputs are not kept)."""
+    with limited_blas():
+        cost, wrong = fused_score(nn, x, y, labels)
+    return cost, 0 if labels is None else x.shape[0] - int(np.count_nonzero(wrong))
+
+
+def misclassified(nn: Network, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Zero-based indices of the validated rows ``x`` whose arg-max output is not their ``labels`` entry
+    (``nn_test``; the arg-max taken inside the compiled inference pass, the outputs not kept)."""
+    with limited_blas():
+        return np.flatnonzero(fused_score(nn, x, None, labels)[1])
 
 
 def _settings(nn: Network) -> tuple:
@@ -176,15 +179,35 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray, bou
 @interrupt_safe
 def fused_predict(nn: Network, x: np.ndarray) -> np.ndarray:
     """Outputs for validated rows ``x``, one row per sample."""
+    out = np.empty((x.shape[0], nn.sizes[-1]), dtype=nn._buf.params.dtype)
+    _inference(nn, x, out, None)
+    return out
+
+
+_NO_LABELS = np.empty(0, np.int64)
+
+
+@interrupt_safe
+def fused_score(nn: Network, x: np.ndarray, y: np.ndarray | None,
+                labels: np.ndarray | None) -> tuple[float, np.ndarray]:
+    """``(data cost against y (0.0 without), wrong flags against labels (empty without))`` of validated rows
+    ``x``, scored inside the inference pass (see :func:`inference_score`)."""
+    dt = nn._buf.params.dtype
+    wrong = np.empty(x.shape[0] if labels is not None else 0, np.bool_)
+    score = (np.empty((0, nn.sizes[-1]), dt) if y is None else np.ascontiguousarray(y, dt),
+             _NO_LABELS if labels is None else labels, wrong)
+    return _inference(nn, x, None, score), wrong
+
+
+def _inference(nn: Network, x: np.ndarray, out: np.ndarray | None, score: tuple | None) -> float:
     buf = nn.checked_buffers()
-    sizes, lay, ioff, iopt, _, _ = _settings(nn)
+    sizes, lay, ioff, iopt, fopt, _ = _settings(nn)
     dt = buf.params.dtype
-    out = np.empty((x.shape[0], int(sizes[-1])), dtype=dt)
-    failed, value = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, out,
-                             _functions(nn, dt, False))
+    failed, value, cost = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, fopt,
+                                   _functions(nn, dt, False), out, score)
     if failed:
         _raise_failure(nn, failed, value, dt)
-    return out
+    return float(cost)
 
 
 def _raise_failure(nn: Network, failed: int, value: float, dt: np.dtype) -> None:

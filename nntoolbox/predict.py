@@ -6,7 +6,7 @@ from typing import Any
 import numpy as np
 
 from .checks import check_test_data, check_xy
-from .engines import predict_rows
+from .engines import misclassified, predict_rows
 from .network import Network
 
 
@@ -39,6 +39,5 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
     x, y, labels = check_test_data(nn, test_x, test_y, "test_x", "test_y")
-    out = predict_rows(nn, x)
-    wrongs = np.flatnonzero(np.argmax(out, axis=1) != labels)
+    wrongs = misclassified(nn, x, labels)
     return wrongs, 1.0 - wrongs.size / y.shape[0], nn.copy()

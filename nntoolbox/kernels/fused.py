@@ -351,26 +351,6 @@ def _data_cost(data, m, obj, ce):
 
 
 @njit
-def score_rows(out, Y, labels, obj, ce):
-    """``(data cost, correct)`` of outputs ``out`` (one row per sample) against targets ``Y`` (the terms
-    in float64, as the numpy engine's ``functions.data_cost``), and how many rows' arg-max output is
-    their ``labels`` entry (the first largest, a NaN counting as largest, as np.argmax; none counted
-    for empty ``labels``): the validation pass's score in one loop."""
-    n, k = out.shape
-    data = 0.0
-    correct = 0
-    for r in range(n):
-        best = 0
-        for j in range(k):
-            data += _data_term(np.float64(out[r, j]), np.float64(Y[r, j]), obj)
-            if out[r, j] > out[r, best] or (out[r, j] != out[r, j] and out[r, best] == out[r, best]):
-                best = j
-        if labels.shape[0] and best == labels[r]:
-            correct += 1
-    return _data_cost(data, n, obj, ce), correct
-
-
-@njit
 def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
            iopt, fopt, scal, costs, seed, hyper, fns, keep, sparse, look, std):
     """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
@@ -556,9 +536,16 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 
 
 @njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
+def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
     """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
-    rows, each read in place; returns ``(failed, value)`` as :func:`_epoch`."""
+    rows, each read in place; the outputs written to ``out`` (one row per sample), or, for a validation
+    pass, scored without being kept: ``score = (Y, labels, wrong)``, the objective's data cost against
+    the target rows ``Y`` (the terms in float64, as the numpy engine's ``functions.data_cost``) and
+    ``wrong[s]`` = row ``s``'s arg-max output (the first largest, a NaN counting as largest, as np.argmax)
+    is not its ``labels`` entry (none counted for 0 labels; no cost for 0 rows of ``Y``).  Either argument
+    is None when unused, so its code is not compiled: ``nn_predict`` compiles the one variant, ``nn_test``
+    (labels only) and a validation pass the other.
+    Returns ``(failed, value, data cost)``, the first two as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
@@ -568,6 +555,7 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
     scal = np.empty(3)
     scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
     none = np.empty(0, dt)  # the training buffers (not used in inference)
+    data = 0.0
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
         m = n - start if n - start < PREDICT_CHUNK else PREDICT_CHUNK
@@ -575,10 +563,24 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, out, fns):
                               iopt[I_BN], stats, ioff, scal, none, None, none, tmp, fns, None, np.uint64(0), none)
         if status != DONE:
             restore_fpu(fpu)
-            return status if status else FAIL_FORWARD, tmp[0]
+            return status if status else FAIL_FORWARD, tmp[0], 0.0
         A = block(acts, m * aoff[L], sizes[L], m)
-        for s in range(m):
+        if out is not None:
             for j in range(A.shape[0]):
-                out[start + s, j] = A[j, s]
+                for s in range(m):
+                    out[start + s, j] = A[j, s]
+        if score is not None:  # (in line: a helper would be compiled again where it is linked)
+            Y, labels, wrong = score
+            for s in range(m):
+                r = start + s
+                best = 0
+                for j in range(A.shape[0]):
+                    v = A[j, s]
+                    if Y.shape[0]:
+                        data += _data_term(np.float64(v), np.float64(Y[r, j]), iopt[I_OBJ])
+                    if v > A[best, s] or (v != v and A[best, s] == A[best, s]):
+                        best = j
+                if labels.shape[0]:
+                    wrong[r] = best != labels[r]
     restore_fpu(fpu)
-    return 0, 0.0
+    return 0, 0.0, _data_cost(data, n, iopt[I_OBJ], fopt[F_CE]) if score is not None else 0.0
