@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import _signal  # signal's C module: see sigint_deferred
-import contextlib
 import functools
 import signal
 import threading
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@contextlib.contextmanager
-def sigint_deferred() -> Iterator[None]:
+class sigint_deferred:  # noqa: N801 - used as a function: ``with sigint_deferred():``
     """Hold Ctrl-C (SIGINT) until the block ends, then deliver it (KeyboardInterrupt).
 
     A KeyboardInterrupt raised inside Numba while it loads or compiles a kernel
@@ -21,21 +19,27 @@ def sigint_deferred() -> Iterator[None]:
     ignored on calling ctypes callback"); kernel calls therefore run under this
     (compiled code never looks at signals, so this delays nothing once loaded),
     and so do the few file renames that must happen together.
-    Outside the main thread (where handlers cannot be set) it does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[Any] = []
-    # _signal.signal is what signal.signal calls after converting to and from enums (a ValueError raised
-    # and caught per callable handler): 1 us instead of 16, paid twice per epoch (nn_train, nn_test)
-    previous = _signal.signal(_signal.SIGINT, lambda signum, frame: received.append(frame))
-    try:
-        yield
-    finally:
+    Outside the main thread (where handlers cannot be set) it does nothing.
+    (A class, not a generator: entered several times per epoch.)"""
+    __slots__ = ("_installed", "_previous", "_received")
+
+    def __enter__(self) -> None:
+        self._installed = threading.current_thread() is threading.main_thread()
+        if self._installed:
+            received: list[Any] = []
+            self._received = received
+            # _signal.signal is what signal.signal calls after converting to and from enums (a ValueError
+            # raised and caught per callable handler): 1 us instead of 16
+            self._previous = _signal.signal(_signal.SIGINT, lambda signum, frame: received.append(frame))
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._installed:
+            return
+        previous = self._previous
         _signal.signal(_signal.SIGINT, previous)
-        if received:
+        if self._received:
             if callable(previous):
-                previous(signal.SIGINT, received[0])  # the default handler raises KeyboardInterrupt
+                previous(signal.SIGINT, self._received[0])  # the default handler raises KeyboardInterrupt
             elif previous == signal.SIG_DFL:
                 signal.raise_signal(signal.SIGINT)
 

@@ -115,9 +115,13 @@ def check_train(nn: Any, x: Any, y: Any, batch_size: int, iteration: int = 1, hi
     what the run keeps: its cost record and history for ``iteration`` epochs (:func:`record_bytes`)."""
     if not isinstance(nn, Network):
         return  # nn_train's own checks say what is wrong
-    dtype = np.dtype(nn["dtype"])
-    sizes = [int(s) for s in nn.sizes]
-    net = network_bytes(sizes, bool(nn["batch_normalization"]), len(nn._buf.slots), dtype.itemsize)
+    known = nn._memo.get("memory")  # what depends on the network only: memoised until a field changes
+    if known is None:
+        dtype = np.dtype(nn["dtype"])
+        sizes = [int(s) for s in nn.sizes]
+        known = nn._memo["memory"] = (dtype, sizes, network_bytes(sizes, bool(nn["batch_normalization"]),
+                                                                  len(nn._buf.slots), dtype.itemsize))
+    dtype, sizes, net = known
     data = 0
     for a in (x, y):
         if isinstance(a, np.ndarray):
@@ -128,6 +132,8 @@ def check_train(nn: Any, x: Any, y: Any, batch_size: int, iteration: int = 1, hi
     record = record_bytes(nn, -(-samples // batch_size) if isinstance(samples, int) else 1, iteration,
                           history_columns)
     needed = 4 * net + data + batch + record
+    if needed < SMALL:  # require's own test, before the message is built (every course epoch)
+        return
     # the record is named where it is what does not fit (iteration=1e9 "until patience stops it")
     kept = (f" for {iteration} epochs (of which {format_bytes(record)} for the cost record and history it "
             "keeps: train fewer epochs per call)") if 2 * record > needed else ""

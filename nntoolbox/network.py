@@ -269,11 +269,18 @@ class Network(MutableMapping):
                     fields[k] = v.copy()
             elif not isinstance(v, (*_SHARED_TYPES, np.generic)):  # subclasses, numpy scalars: shared too
                 fields[k] = _copy.deepcopy(v)
-        out._fields, out._buf, out._views = fields, self._buf.copy(), {}
-        out._rng_state = self._rng_state  # replaced, never changed in place: shared
-        out._dropout_seed, out._dropout_step, out._given = self._dropout_seed, self._dropout_step, self._given
+        init = object.__setattr__  # (not the checking __setattr__: a copy is made twice per course epoch)
+        init(out, "_fields", fields)
+        init(out, "_buf", self._buf.copy())
+        init(out, "_views", {})
+        init(out, "_rng_state", self._rng_state)  # replaced, never changed in place: shared
+        init(out, "_dropout_seed", self._dropout_seed)
+        init(out, "_dropout_step", self._dropout_step)
+        init(out, "_given", self._given)
         # their arrays are never changed in place; the memo is rebound (not cleared) when a field changes
-        out._scratch, out._hist, out._memo = dict(self._scratch), self._hist, self._memo
+        init(out, "_scratch", dict(self._scratch))
+        init(out, "_hist", self._hist)
+        init(out, "_memo", self._memo)
         return out
 
     __copy__ = copy

@@ -73,11 +73,12 @@ def check_number(value: Any, name: str, *, lo: float = -INF, hi: float = INF, lo
     """
     hi_open = hi_open or hi == INF
     lo_open = lo_open or lo == -INF
-    need = _requirement(lo, hi, lo_open, hi_open, integer)
+    def need() -> str:  # (words only for a message: the checks run on every call)
+        return _requirement(lo, hi, lo_open, hi_open, integer)
     if isinstance(value, np.ndarray) and value.size == 1:
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):  # (reprs cut at 80)
-        raise TypeError(f"{name} must be {'a number' if not integer else need}; got {value!r:.80}")
+        raise TypeError(f"{name} must be {'a number' if not integer else need()}; got {value!r:.80}")
     x = shown = value.item() if isinstance(value, np.generic) else value  # 1.5 in messages, not np.float64(1.5)
     if isinstance(x, int) and not integer:
         try:
@@ -87,11 +88,11 @@ def check_number(value: Any, name: str, *, lo: float = -INF, hi: float = INF, lo
     # ints (for integer settings) compared exactly: a uint64 seed above 2**53 stays itself
     finite = isinstance(x, int) or math.isfinite(x)
     if not finite or x < lo or x > hi or (lo_open and x == lo) or (hi_open and x == hi):
-        raise ValueError(f"{name} must be {need}; got {shown!r:.80}")
+        raise ValueError(f"{name} must be {need()}; got {shown!r:.80}")
     if not integer:
         return float(x)
     if x != int(x):
-        raise TypeError(f"{name} must be {need}; got {x!r}")
+        raise TypeError(f"{name} must be {need()}; got {x!r}")
     return int(x)
 
 

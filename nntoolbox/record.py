@@ -51,9 +51,13 @@ class Record:
     def append(self, values: Any, second: float | None = None) -> "Record":
         """A record of these numbers followed by ``values``; ``second`` replaces element 1 when given
         (else the current replacement is kept)."""
-        new = np.asarray(values).ravel()
+        new = np.asarray(values)
+        if new.ndim != 1:
+            new = new.ravel()
         n, k, store = self._n, new.size, self._store
-        dtype = np.result_type(store.data, new)
+        dtype = store.data.dtype
+        if new.dtype != dtype:  # (result_type only when it can differ: an append per record per epoch)
+            dtype = np.result_type(store.data, new)
         with _CLAIM:
             in_place = store.used == n and n + k <= store.data.size and dtype == store.data.dtype
             if in_place:

@@ -11,8 +11,9 @@ configured (``OPENBLAS_NUM_THREADS`` ...).  The limit applies only inside nntool
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager, nullcontext
-from typing import Any, ContextManager, Iterator
+import threading
+from contextlib import nullcontext
+from typing import Any, ContextManager
 
 from .options import check_number
 
@@ -45,23 +46,44 @@ def blas_threads() -> int | None:
 
 def limited_blas() -> ContextManager:
     """Context in which BLAS uses at most the configured number of threads."""
-    return nullcontext() if _threads is None else _limit(_threads)
+    return _NO_LIMIT if _threads is None else _Limit(_threads)
 
 
-@contextmanager
-def _limit(n: int) -> Iterator[None]:
-    global _controller
-    if _controller is None:
-        import scipy.linalg  # noqa: F401, PLC0415 - loads the BLAS that the Numba kernels call
-        from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - inspects the loaded libraries
-        _controller = ThreadpoolController().select(user_api="blas").lib_controllers
-    # threadpoolctl's limit() costs ~10 us (a tenth of a chess nn_test); the libraries' own getters and
-    # setters ~1 us, and nothing is set when the count is already n
-    changed = [(lib, old) for lib in _controller if (old := lib.get_num_threads()) != n]
-    for lib, _ in changed:
-        lib.set_num_threads(n)
-    try:
-        yield
-    finally:
-        for lib, old in changed:
-            lib.set_num_threads(old)
+_NO_LIMIT = nullcontext()
+# the libraries' counts to restore when the outermost limit ends, and how many limits are open (nested:
+# nn_train scores its validation rows inside its own limit; threads: the last one out restores)
+_open: list = [0, []]
+_LOCK = threading.Lock()
+
+
+class _Limit:
+    """BLAS at ``n`` threads while the outermost of the nested limits is open.  (A class, not a
+    generator: entered once or twice per epoch.)"""
+    __slots__ = ("n",)
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __enter__(self) -> None:
+        global _controller
+        if _controller is None:
+            import scipy.linalg  # noqa: F401, PLC0415 - loads the BLAS that the Numba kernels call
+            from threadpoolctl import ThreadpoolController  # noqa: PLC0415 - inspects the loaded libraries
+            _controller = ThreadpoolController().select(user_api="blas").lib_controllers
+        with _LOCK:
+            if not _open[0]:
+                # threadpoolctl's limit() costs ~10 us (a tenth of a chess nn_test); the libraries' own
+                # getters and setters ~1 us, and nothing is set when the count is already n
+                changed = [(lib, old) for lib in _controller if (old := lib.get_num_threads()) != self.n]
+                for lib, _ in changed:
+                    lib.set_num_threads(self.n)
+                _open[1] = changed
+            _open[0] += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        with _LOCK:
+            _open[0] -= 1
+            if not _open[0]:
+                for lib, old in _open[1]:
+                    lib.set_num_threads(old)
+                _open[1] = []

@@ -176,9 +176,9 @@ def test_the_kept_generator_serves_only_the_network_that_continues():
     assert loop._rng_state == whole._rng_state
 
 
-def test_an_interrupted_run_leaves_no_generator(monkeypatch):
+def test_an_interrupted_run_leaves_its_generator_at_the_rolled_back_stream(monkeypatch):
     """Ctrl-C in the second epoch: the generator has drawn that epoch's order, the network rolls back to
-    the first epoch's state; a later call must not take the generator that moved past it."""
+    the first epoch's state; a later call takes the generator moved back to that state."""
     x, y = data()
     one = nn_train(net(), OPT, x, y)
     real, calls = engines.fused_epoch, []
@@ -196,6 +196,21 @@ def test_an_interrupted_run_leaves_no_generator(monkeypatch):
     a = nn_train(stopped, OPT, x, y)
     b = nn_train(stopped, OPT, x, y)
     np.testing.assert_array_equal(a._buf.params, b._buf.params)
+
+
+def test_a_run_keeping_its_best_epoch_leaves_the_generator_at_that_epochs_stream():
+    x, y = data()
+    vx, vy = data()
+    best = nn_train(net(), {**OPT, "iteration": 6, "validation": (vx, vy)}, x, y)
+    for epochs in range(6, 30):  # a run whose best epoch is not its last
+        if best.best_epoch < len(best.history):
+            break
+        best = nn_train(net(learning_rate=0.3), {**OPT, "iteration": epochs, "validation": (vx, vy)}, x, y)
+    assert best.best_epoch < len(best.history)
+    a = nn_train(best, OPT, x, y)  # takes the generator, moved back to the best epoch's stream
+    b = nn_train(best, OPT, x, y)  # a generator rebuilt from that stream
+    np.testing.assert_array_equal(a._buf.params, b._buf.params)
+    assert a._rng_state == b._rng_state
 
 
 def test_validation_rows_edited_in_place_are_checked_again(monkeypatch):
