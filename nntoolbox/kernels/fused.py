@@ -117,7 +117,7 @@ def _sq_dev_plus(x, j, c, mu):
     return t
 
 
-@njit(**INTERNAL)
+@njit(inline='always', **INTERNAL)  # one caller: inlined, not a library of its own
 def _divide_by_batch(T, W):
     """T /= m (the batch size), in place."""
     # m in the parameters' (W's) dtype: a float32 quotient is the same number as the float64 one rounded
@@ -129,7 +129,7 @@ def _divide_by_batch(T, W):
             T[j, s] = T[j, s] / m
 
 
-@njit(**INTERNAL)
+@njit(inline='always', **INTERNAL)  # one caller: inlined, not a library of its own
 def _add_decay(Wg, W, wd):
     if wd != 0.0:  # the L2 term only matters with weight decay
         for j in range(Wg.shape[0]):
@@ -236,7 +236,7 @@ def _bn_backward(theta, xhat, p, g, lay, k, st, so, std, sd, sdo, tmp, q):
     return False
 
 
-@njit(**INTERNAL)
+@njit(inline='always', **INTERNAL)  # one caller: inlined, not a library of its own
 def _scale_rows(T, q):
     """T[j, :] *= q[j], in place."""
     for j in range(T.shape[0]):
@@ -245,7 +245,7 @@ def _scale_rows(T, q):
             T[j, s] = T[j, s] * c
 
 
-@njit(**INTERNAL)
+@njit(inline='always', **INTERNAL)  # one caller: inlined, not a library of its own
 def _finish_grad(Wg, W, q, scaled, m, wd):
     """Wg = Wg .* q_j / m + wd * W row by row (``scaled``; else Wg / m + wd * W): the weight gradient
     from the product T A' of the unscaled theta."""
