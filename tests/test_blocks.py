@@ -68,10 +68,10 @@ def test_a_failing_forward_pass_returns_zero_and_is_reported(monkeypatch):
     from nntoolbox.activations import ACTIVATIONS
     from nntoolbox.engines import _raise_failure
     from nntoolbox.kernels.fused import DONE, FAIL_FORWARD, forward_kernel
-    from nntoolbox.kernels.signatures import FN_OUT_F
+    from nntoolbox.kernels.signatures import FN_FORWARD, FN_OUT_F
 
     addr = forward_kernel("float64", False, False).address
-    fns = np.zeros(7, np.int64)
+    fns = np.zeros(FN_FORWARD + 1, np.int64)  # every slot of the kernels' fns (FN_FORWARD is the last)
     fns[FN_OUT_F] = ACTIVATIONS["linear"].kernel("float64", "f").address
     sizes = np.array([3, 1])
     assert _forward_once(addr, np.zeros(4), sizes, fns) == DONE
