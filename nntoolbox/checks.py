@@ -144,25 +144,29 @@ def check_training_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -
     return remembered(nn, "training", (x, y), run)
 
 
-def check_test_data(nn: Network, x: Any, y: Any, x_name: str,
-                    y_name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validated inputs, targets and the class of each target row (``nn_test``); once per content of
-    ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
-    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def check_test_data(nn: Network, x: Any, y: Any, x_name: str, y_name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validated inputs and targets, each target row naming one class (a single largest entry:
+    :func:`check_class_labels`; ``nn_test``); once per content of ``x`` and ``y``
+    (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray]:
         xc, yc = check_xy(nn, x, y, x_name, y_name)
-        return xc, yc, check_class_labels(yc, y_name)
+        check_class_labels(yc, y_name)
+        return xc, yc
     return remembered(nn, "test", (x, y), run)
 
 
-def check_validation_data(nn: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Validated rows of ``option.validation``, and the class of each target row when the network
-    classifies (scored by accuracy: cross entropy or one-hot targets), else None (scored by val_cost);
-    once per content of ``x`` and ``y`` (:mod:`nntoolbox.datacache`)."""
-    def run() -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def check_validation_data(nn: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validated rows of ``option.validation``, and whether the network classifies them (scored by
+    accuracy: cross entropy or one-hot targets; then each target row names one class, as
+    :func:`check_test_data` checks), else scored by val_cost; once per content of ``x`` and ``y``
+    (:mod:`nntoolbox.datacache`)."""
+    def run() -> tuple[np.ndarray, np.ndarray, bool]:
         xc, yc = check_xy(nn, x, y, "validation x", "validation y")
         one_hot = yc.shape[1] > 1 and np.all((yc == 0) | (yc == 1)) and np.all(yc.sum(axis=1) == 1)
-        classify = nn["objective_function"] == "Cross Entropy" or one_hot
-        return xc, yc, check_class_labels(yc, "validation y") if classify else None
+        classify = bool(nn["objective_function"] == "Cross Entropy" or one_hot)
+        if classify:
+            check_class_labels(yc, "validation y")
+        return xc, yc, classify
     return remembered(nn, "validation", (x, y), run)
 
 

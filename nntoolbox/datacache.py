@@ -9,9 +9,9 @@ place, or a view of other rows, has another fingerprint: it is checked again.  O
 normalisation (its statistics are fields that can be edited in place); anything else is checked on
 every call, as before.
 
-A result that is an argument itself comes back as this call's argument (same content).  Results the
-check made (a cast copy, class labels) are kept with their own fingerprint, verified on every use, so
-an edit of one (say through a network's ``a[0]``) cannot slip through either; at most
+A result that is an argument itself comes back as this call's argument (same content), a bool or None
+as it was.  Arrays the check made (a cast copy) are kept with their own fingerprint, verified on every
+use, so an edit of one (say through a network's ``a[0]``) cannot slip through either; at most
 :data:`ENTRIES` entries and :data:`BUDGET` bytes of them are kept, the least recently used dropped.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 ENTRIES = 8
 BUDGET = 64 * 2 ** 20  # bytes of kept results
-# key -> (items, bytes): an item is an argument's index, (array, its content key) or None
+# key -> (items, bytes): an item is an argument's index, (array, its content key), a bool or None
 _CACHE: OrderedDict[tuple, tuple[tuple, int]] = OrderedDict()
 _LOCK = threading.Lock()
 _loaded = False  # the fingerprint kernel has run in this process
@@ -97,10 +97,10 @@ def _key(nn: "Network", check: str, arrays: tuple) -> tuple | None:
 def _unpack(items: tuple, arrays: tuple) -> tuple | None:
     out = []
     for item in items:
-        if isinstance(item, int):
+        if item is None or type(item) is bool:
+            out.append(item)
+        elif isinstance(item, int):
             out.append(arrays[item])
-        elif item is None:
-            out.append(None)
         else:
             kept, key = item
             if content_key(kept) != key:  # edited since: check again
@@ -113,8 +113,11 @@ def _store(key: tuple, result: tuple, arrays: tuple) -> None:
     items: list = []
     size = 0
     for r in result:
+        if r is None or type(r) is bool:
+            items.append(r)
+            continue
         index = next((i for i, a in enumerate(arrays) if r is a), None)
-        if index is not None or r is None:
+        if index is not None:
             items.append(index)
             continue
         own = content_key(r)

@@ -38,6 +38,6 @@ def nn_test(nn: Network, test_x: Any, test_y: Any) -> tuple[np.ndarray, float, N
     copy of ``nn`` (value semantics: editing it leaves ``nn`` alone).  Like
     ``nn_predict``, it normalises raw ``test_x`` with ``nn.input_mean``/``nn.input_std``.
     """
-    x, y, labels = check_test_data(nn, test_x, test_y, "test_x", "test_y")
-    wrongs = misclassified(nn, x, labels)
+    x, y = check_test_data(nn, test_x, test_y, "test_x", "test_y")
+    wrongs = misclassified(nn, x, y)
     return wrongs, 1.0 - wrongs.size / y.shape[0], nn.copy()

@@ -11,8 +11,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from .applygradient import advance_epoch
-from .checks import (check_differentiable, check_finite_parameters, check_trainable, check_training_data,
-                     check_validation_data)
+from .checks import check_differentiable, check_trainable, check_training_data, check_validation_data
 from .create import make_rng
 from .engines import epoch_runner, inference_score
 from .forward import record_cost
@@ -80,10 +79,28 @@ class TrainOptions:
 
 
 _OPTION_NAMES = frozenset(TrainOptions.__dataclass_fields__)
+# Option dicts of plain values already parsed (the course's loop passes the same small dict every epoch),
+# keyed by their items and each value's type (True is not 1 here); at most _PARSED_MAX, then started anew
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+_PARSED: dict[tuple, TrainOptions] = {}
+_PARSED_MAX = 64
 
 
 def parse_train_options(option: Any) -> TrainOptions:
-    """Accept a dict, a struct-like object or a TrainOptions."""
+    """Accept a dict, a struct-like object or a TrainOptions; the result is shared (read it, don't
+    change it: ``dataclasses.replace`` makes a changed copy)."""
+    if type(option) is dict and all(type(v) in _PLAIN for v in option.values()):
+        key = tuple((k, type(v), v) for k, v in option.items())
+        opt = _PARSED.get(key)
+        if opt is None:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            opt = _PARSED[key] = _parse(option)
+        return opt
+    return _parse(option)
+
+
+def _parse(option: Any) -> TrainOptions:
     if isinstance(option, TrainOptions):  # checked like the others (the checks canonicalise a private copy)
         items = dict(vars(option))
     elif isinstance(option, dict):
@@ -159,19 +176,19 @@ class Validation:
     def __init__(self, nn: Network, data: Any) -> None:
         if not isinstance(data, (tuple, list)) or len(data) != 2:
             raise TypeError("option.validation must be a pair (x_val, y_val)")
-        self.x, self.y, self.labels = check_validation_data(nn, data[0], data[1])
+        self.x, self.y, self.classify = check_validation_data(nn, data[0], data[1])
 
     def score(self, nn: Network) -> dict[str, float]:
-        cost, correct = inference_score(nn, self.x, self.y, self.labels)
+        cost, correct = inference_score(nn, self.x, self.y, self.classify)
         row = {"val_cost": cost}
-        if self.labels is not None:
+        if self.classify:
             row["val_accuracy"] = correct / self.x.shape[0]
         return row
 
     def better(self, row: dict[str, float], best: dict[str, float] | None) -> bool:
         if best is None:
             return True
-        if self.labels is not None:
+        if self.classify:
             return row["val_accuracy"] > best["val_accuracy"]
         return row["val_cost"] < best["val_cost"]
 
@@ -243,8 +260,7 @@ def _nn_train(nn: Network, option: Any, train_x: Any, train_y: Any, sigint: Sigi
 def _checked_run(nn: Network, opt: TrainOptions, train_x: Any,
                  train_y: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, Validation | None]:
     """``(x, y, bounds, validation)`` of a run, after every check that can refuse it before it starts."""
-    check_differentiable(nn, "nn_train")
-    check_finite_parameters(nn)
+    check_differentiable(nn, "nn_train")  # (NaN/inf parameters: each epoch refuses to start from them)
     # MemoryError before copying what cannot fit, or running to where its record cannot
     check_train(nn, train_x, train_y, opt.batch_size, opt.iteration, len(HISTORY_COLUMNS))
     x, y = check_training_data(nn, train_x, train_y, "train_x", "train_y")
@@ -274,15 +290,6 @@ def _take_generator(nn: Network) -> np.random.Generator:
 def _keep_generator(nn: Network, gen: np.random.Generator) -> None:
     with _KEPT_LOCK:
         _KEPT[:] = nn._rng_state, gen
-
-
-def _finite(costs: np.ndarray, nn: Network) -> bool:
-    """The epoch's costs and the parameters are finite, judged by their sums of squares (two BLAS dots): a
-    NaN/inf anywhere makes one NaN/inf, and a cost or parameter whose square overflows counts as diverged
-    too (the fused kernel skips the L2 sum, which used to catch it, when weight decay is 0)."""
-    p = nn._buf.params
-    with np.errstate(over="ignore", invalid="ignore"):  # numpy would warn of the overflow
-        return math.isfinite(float(np.dot(costs, costs)) + float(np.dot(p, p)))
 
 
 class _Run:
@@ -327,9 +334,9 @@ class _Run:
         if self.own_rng:
             self.work._rng_state = self.drawn = self.gen.bit_generator.state
         t0 = time.perf_counter()
-        c = self.run_epoch(self.work, self.x, self.y, perm, self.bounds)
+        c, finite = self.run_epoch(self.work, self.x, self.y, perm, self.bounds)
         seconds = time.perf_counter() - t0
-        if not _finite(c, self.work):
+        if not finite:
             self.roll_back(interrupted=False)
             warn(f"nn_train: the cost became NaN/inf in epoch {epoch}; the network is kept as it was "
                  f"after epoch {epoch - 1} (try a lower learning rate than {self.work['learning_rate']})",

@@ -1,7 +1,7 @@
 """The compiled inference pass (kernels.fused._predict) scores the rows it runs without keeping the
 outputs: the objective's data term as functions.data_cost computes it from nn_predict's outputs, and
-np.argmax's class (the first largest, a NaN counting as largest) for nn_test's wrong rows and the
-validation accuracy."""
+np.argmax's class (the first largest, a NaN counting as largest) against the target row's for nn_test's
+wrong rows and the validation accuracy."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,12 +41,14 @@ def test_the_pass_scores_what_numpy_scores(seed, n, k, objective, dtype, holes):
     if objective == "MSE":
         options["output_function"] = "test_nan_at_quarter"
     nn = _identity(k, dtype, **options)
-    y = np.eye(k, dtype=dtype)[rng.integers(0, k, n)]
     labels = rng.integers(0, k, n)
+    y = np.eye(k, dtype=dtype)[labels]
+    if not holes:  # scores as targets (still one largest entry a row): their arg-max is the class
+        y = (y + rng.random((n, k)).astype(dtype) * 0.5) / 2
     out = nn_predict(nn, x)
     expected_wrong = np.flatnonzero(np.argmax(out, axis=1) != labels)
-    np.testing.assert_array_equal(nn_test(nn, x, np.eye(k, dtype=dtype)[labels])[0], expected_wrong)
-    cost, correct = inference_score(nn, x, y, labels)
+    np.testing.assert_array_equal(nn_test(nn, x, y)[0], expected_wrong)
+    cost, correct = inference_score(nn, x, y, True)
     assert correct == n - expected_wrong.size
     expected = data_cost(out.T, y.T, objective, ce_factor(nn))
     if np.isnan(expected):
@@ -55,7 +57,7 @@ def test_the_pass_scores_what_numpy_scores(seed, n, k, objective, dtype, holes):
         assert cost == pytest.approx(expected, rel=1e-12, abs=1e-300)
 
 
-def test_no_labels_counts_nothing():
+def test_no_classes_counts_nothing():
     x = np.array([[0.2, 0.8], [0.9, 0.1]])
     cost, correct = inference_score(_identity(2, np.float64, output_function="linear"), x, np.eye(2))
     assert correct == 0 and cost == pytest.approx(0.5 / 2 * np.sum((x - np.eye(2)) ** 2))
@@ -87,3 +89,23 @@ def test_the_history_holds_the_validation_score_of_each_epochs_network(options, 
         assert row["val_cost"] == pytest.approx(expected["val_cost"], rel=1e-12)
         assert ("val_accuracy" in expected) == ("val_accuracy" in row) and \
             row.get("val_accuracy", 0) == expected.get("val_accuracy", 0)
+
+
+@pytest.mark.parametrize("sizes", [[5, 7, 3, 9, 4, 6, 2], [5, 9, 2], [5, 3, 12, 2]])
+@pytest.mark.parametrize("bn_mode", ["course", "standard"])
+def test_the_pass_keeps_two_layers_of_blocks_and_matches_numpy(sizes, bn_mode):
+    """The compiled inference pass keeps only the block it reads and the one it writes (odd layers in the
+    first, even in the second, whichever layer is widest), in chunks of PREDICT_CHUNK rows: its outputs
+    and scores are the numpy pass's, for deep and shallow networks and more rows than one chunk."""
+    from nntoolbox.kernels.fused import PREDICT_CHUNK
+    rng = np.random.default_rng(len(sizes))
+    n = PREDICT_CHUNK + 37
+    x = rng.standard_normal((n, sizes[0]))
+    y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+    nn = nn_create(sizes, seed=4, batch_normalization=1, bn_mode=bn_mode, active_function="relu")
+    nn = nn_train(nn, {"batch_size": 50, "iteration": 1}, x[:500], y[:500])
+    out = nn_predict(nn, x, engine="numpy")
+    np.testing.assert_allclose(nn_predict(nn, x), out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(nn_test(nn, x, y)[0], np.flatnonzero(out.argmax(axis=1) != y.argmax(axis=1)))
+    cost, correct = inference_score(nn, x, y, True)
+    assert cost == pytest.approx(data_cost(out.T, y.T, nn.objective_function, ce_factor(nn)), rel=1e-10)

@@ -123,3 +123,20 @@ def test_autoencoder_validation_uses_the_reconstruction_cost():
 def test_bad_loop_options(extra, error, match):
     with pytest.raises(error, match=match):
         nn_train(net(), {"batch_size": 30, **extra}, XT, YT)
+
+
+def test_a_parsed_option_dict_is_reused_only_for_the_same_settings():
+    """parse_train_options keeps the result for a dict of plain values (the course's loop passes the same
+    one every epoch): the same settings give the same options, and a changed dict, or a value of another
+    type that compares equal (True == 1), is parsed (and checked) again."""
+    from nntoolbox.train import parse_train_options
+    opts = {"batch_size": 30, "iteration": 1}
+    first = parse_train_options(opts)
+    assert parse_train_options(dict(opts)) is first
+    opts["iteration"] = 2
+    assert parse_train_options(opts).iteration == 2
+    with pytest.raises(TypeError, match="option.iteration"):
+        parse_train_options({"batch_size": 30, "iteration": True})
+    with pytest.raises(TypeError, match="option.batch_size"):
+        parse_train_options({"batch_size": 30.5, "iteration": 1})
+    assert parse_train_options({"batch_size": 30.0, "iteration": 1}).batch_size == 30

@@ -406,13 +406,33 @@ def nt_optimizers():
     return OPTIMIZERS
 
 
-def test_training_refuses_to_start_from_non_finite_parameters():
+@pytest.mark.parametrize("engine", ["fused", "stepwise"])
+def test_training_refuses_to_start_from_non_finite_parameters(engine):
+    """Each engine's epoch refuses NaN/inf parameters before it changes anything (the fused kernel checks
+    them itself, then the message names the field)."""
     nn = nn_create([4, 5, 3], "learning rate", 1e300, "weight decay", 1e300, seed=0)
     with np.errstate(all="ignore"):
         nn = nn_applygradient(nn_backpropagation(nn_forward(nn, X[:10], Y[:10]), Y[:10]))  # overflows, as MATLAB
     assert not np.all(np.isfinite(nn._buf.params))
+    before = nn._buf.params.copy()
     with pytest.raises(ValueError, match=r"nn.W\[0\] contains NaN or inf: training cannot start"):
-        nn_train(nn, OPTION, X, Y)
+        nn_train(nn, {**OPTION, "engine": engine}, X, Y)
+    np.testing.assert_array_equal(nn._buf.params, before)
+    nn.b[1][0, 0] = np.inf
+    nn.W = [np.ones_like(w) for w in nn.W]
+    with pytest.raises(ValueError, match=r"nn.b\[1\] contains NaN or inf"):
+        nn_train(nn, {**OPTION, "engine": engine}, X, Y)
+
+
+@pytest.mark.parametrize("engine", ["fused", "stepwise"])
+def test_both_engines_count_an_overflowing_square_as_divergence(engine):
+    """Finite parameters whose squares overflow float64 (the engines' common test of an epoch: the sum of
+    the squares of its costs and of the parameters after it) stop the run as NaN would."""
+    nn = nn_create([4, 5, 3], "learning rate", 1e-300, seed=0)  # (the weights hardly move)
+    nn.W[1][0, 0] = 1e160
+    with pytest.warns(RuntimeWarning, match="cost became NaN/inf in epoch 1"):
+        out = nn_train(nn, {**OPTION, "engine": engine}, X, Y)
+    assert out.diverged and np.array_equal(out._buf.params, nn._buf.params)
 
 
 # ----------------------------------------------------------------------------- issue 21: aliasing assignments

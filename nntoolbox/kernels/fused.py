@@ -68,11 +68,12 @@ I_OUT_SOFTMAX, I_OBJ, I_BN, I_TIME_PER_UPDATE, I_FLUSH = range(5)
 F_WD, F_CE = range(2)
 # mutable scalars carried across calls: vecNum, the optimizer's step counter (AdamTime), dropout step
 S_VECNUM, S_TIME, S_DROPSTEP = range(3)
-# which registered function raised (the kernels stop and return it with the input it raised at); last,
-# an exception inside the forward pass itself (a cfunc, which cannot raise: see forward_kernel)
+# which registered function raised (the kernels stop and return it with the input it raised at); then
+# an exception inside the forward pass itself (a cfunc, which cannot raise: see forward_kernel); last, an
+# epoch that would start from NaN/inf parameters (refused before it changes anything)
 FAILED = (None, ("update", None), ("lookahead", None), ("active_function", "f"), ("active_function", "df"),
-          ("output_function", "f"), ("output_function", "df"), None)
-FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF, FAIL_FORWARD = range(1, 8)
+          ("output_function", "f"), ("output_function", "df"), None, None)
+FAIL_UPDATE, FAIL_LOOKAHEAD, FAIL_ACT_F, FAIL_ACT_DF, FAIL_OUT_F, FAIL_OUT_DF, FAIL_FORWARD, FAIL_PARAMS = range(1, 9)
 DONE = -1  # what the forward pass returns when it finished
 
 
@@ -368,8 +369,13 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
     are None, never a local variable: a local that may be None is typed as optional, which the helpers
     do not take.)
 
-    Returns ``(failed, value)``: 0, or the FAIL_* code of a function that raised (the epoch stops
-    there) and, for an activation, the input it raised at."""
+    Returns ``(failed, value)``: FAIL_PARAMS (nothing done) when a parameter is NaN/inf; the FAIL_* code
+    of a function that raised (the epoch stops there) and, for an activation, the input it raised at; or
+    0 and the sum of the squares of the batch costs and the parameters after the epoch, in float64 (not
+    finite when one of them is not, or when a square overflows: the caller's divergence test)."""
+    for i in range(params.shape[0]):
+        if not np.isfinite(params[i]):
+            return FAIL_PARAMS, 0.0
     L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
@@ -532,6 +538,11 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
             failed = FAIL_UPDATE
             break
     restore_fpu(fpu)
+    if not failed:
+        for i in range(costs.shape[0]):
+            value += costs[i] ** 2
+        for i in range(params.shape[0]):
+            value += np.float64(params[i]) ** 2
     return failed, value
 
 
@@ -539,18 +550,30 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
 def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
     """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
     rows, each read in place; the outputs written to ``out`` (one row per sample), or, for a validation
-    pass, scored without being kept: ``score = (Y, labels, wrong)``, the objective's data cost against
-    the target rows ``Y`` (the terms in float64, as the numpy engine's ``functions.data_cost``) and
-    ``wrong[s]`` = row ``s``'s arg-max output (the first largest, a NaN counting as largest, as np.argmax)
-    is not its ``labels`` entry (none counted for 0 labels; no cost for 0 rows of ``Y``).  Either argument
-    is None when unused, so its code is not compiled: ``nn_predict`` compiles the one variant, ``nn_test``
-    (labels only) and a validation pass the other.
+    pass, scored without being kept: ``score = (Y, wrong, with_cost)``, against the target rows ``Y``:
+    with ``with_cost``, the objective's data cost (the terms in float64, as the numpy engine's
+    ``functions.data_cost``), and ``wrong[s]`` = row ``s``'s arg-max output (the first largest, a NaN
+    counting as largest, as np.argmax) is not the arg-max of its target row (whose largest entry the
+    checks made single; none counted for 0 entries of ``wrong``).  Either argument is None when unused,
+    so its code is not compiled: ``nn_predict`` compiles the one variant, ``nn_test`` and a validation
+    pass the other.
     Returns ``(failed, value, data cost)``, the first two as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
-    aoff = _offsets(sizes, -sizes[0])  # layer 0 is read from X: layers 1.. from the buffer's start
-    acts = np.empty((n if n < PREDICT_CHUNK else PREDICT_CHUNK) * aoff[L + 1], dt)
+    # Inference keeps no layer but the one it reads: layer k's block is the first of two for odd k, the
+    # second for even k (layer 0 is read from X), so the pass works in cache (every layer of the chess
+    # network's 1,402 validation rows would take 0.6 MB, more than half this machine's L2)
+    wodd, weven = 0, 0
+    for k in range(1, L + 1):
+        if k % 2:
+            wodd = sizes[k] if sizes[k] > wodd else wodd
+        else:
+            weven = sizes[k] if sizes[k] > weven else weven
+    aoff = np.empty(L + 2, np.int64)
+    for k in range(L + 2):
+        aoff[k] = 0 if k % 2 else wodd
+    acts = np.empty((n if n < PREDICT_CHUNK else PREDICT_CHUNK) * (wodd + weven), dt)
     tmp = np.empty(4 * _widest(sizes), dt)
     scal = np.empty(3)
     scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
@@ -570,17 +593,20 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
                 for s in range(m):
                     out[start + s, j] = A[j, s]
         if score is not None:  # (in line: a helper would be compiled again where it is linked)
-            Y, labels, wrong = score
+            Y, wrong, with_cost = score
             for s in range(m):
                 r = start + s
                 best = 0
+                label = 0
                 for j in range(A.shape[0]):
                     v = A[j, s]
-                    if Y.shape[0]:
+                    if with_cost:
                         data += _data_term(np.float64(v), np.float64(Y[r, j]), iopt[I_OBJ])
                     if v > A[best, s] or (v != v and A[best, s] == A[best, s]):
                         best = j
-                if labels.shape[0]:
-                    wrong[r] = best != labels[r]
+                    if Y[r, j] > Y[r, label]:
+                        label = j
+                if wrong.shape[0]:
+                    wrong[r] = best != label
     restore_fpu(fpu)
     return 0, 0.0, _data_cost(data, n, iopt[I_OBJ], fopt[F_CE]) if score is not None else 0.0
