@@ -328,8 +328,10 @@ def forward_kernel(dtype: str, dropout: bool, standard: bool) -> Any:
     A cfunc cannot raise: when its body raises (a failed internal check, SciPy's BLAS not loaded),
     Numba prints the exception and the cfunc returns 0 (its zero-filled return slot; checked by
     tests/test_blocks.py), which the kernels turn into FAIL_FORWARD for Python to raise.  (A
-    ``try`` around the pass instead took ~2.4 s to compile.)"""
-    return numba.cfunc(forward_signature(dtype, dropout, standard), cache=CACHE, error_model="numpy")(_forward)
+    ``try`` around the pass instead took ~2.4 s to compile.)  Compiled without reference counting
+    (``_nrt=False``; it allocates nothing): its views would each cost a call of NRT_incref/NRT_decref."""
+    return numba.cfunc(forward_signature(dtype, dropout, standard), cache=CACHE, error_model="numpy",
+                       _nrt=False)(_forward)
 
 
 @njit(**INTERNAL)
@@ -377,16 +379,12 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if not np.isfinite(params[i]):
             return FAIL_PARAMS, 0.0
     L = sizes.shape[0] - 1
-    obj, bn = iopt[I_OBJ], iopt[I_BN]
-    wd = fopt[F_WD]
     fwd = params if look is None else np.empty(params.shape[0], params.dtype)
     mmax = 0
     for i in range(bounds.shape[0] - 1):
         d = bounds[i + 1] - bounds[i]
         mmax = d if d > mmax else mmax
-    z0 = np.int64(0)  # offset 0 as a variable: a literal 0 would compile block(), flat(), _offsets() again
-    no, yes = np.bool_(False), np.bool_(True)  # gemm's flags, for the same reason
-    aoff = _offsets(sizes, z0)
+    aoff = _offsets(sizes, np.int64(0))
     tot_units = aoff[L + 1]
     dt = params.dtype
     acts = np.empty(mmax * tot_units, dt)  # a[0..L]
@@ -404,8 +402,33 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         d = sizes[k + 1] * sizes[k]
         wmax = d if d > wmax else wmax
     wcs = np.empty(wmax, dt)  # W with its rows scaled by q
-    nin, nout = sizes[0], sizes[L]
     fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
+    failed, value = _batches(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, iopt, fopt, scal,
+                             costs, seed, hyper, fns, keep, sparse, look, std, fwd, aoff, acts, raws, xhats, sds,
+                             th, th2, rhohat, tmp, q, wcs)
+    restore_fpu(fpu)
+    if not failed:
+        for i in range(costs.shape[0]):
+            value += costs[i] ** 2
+        for i in range(params.shape[0]):
+            value += np.float64(params[i]) ** 2
+    return failed, value
+
+
+# Without reference counting (``_nrt=False``): the batches' many views (:func:`.blocks.block`) would
+# each cost a call of NRT_incref or NRT_decref (7 % of a float32 chess epoch, as the forward pass's did:
+# see forward_kernel); nothing here allocates or keeps an array (the caller, _epoch, owns the buffers).
+@njit(_nrt=False, **INTERNAL)
+def _batches(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, iopt, fopt, scal, costs, seed,
+             hyper, fns, keep, sparse, look, std, fwd, aoff, acts, raws, xhats, sds, th, th2, rhohat, tmp, q, wcs):
+    """The batches of :func:`_epoch` (its arguments, then its work buffers); returns ``(failed, value)``
+    as it does, ``value`` 0.0 when nothing failed."""
+    L = sizes.shape[0] - 1
+    obj, bn = iopt[I_OBJ], iopt[I_BN]
+    wd = fopt[F_WD]
+    z0 = np.int64(0)  # offset 0 as a variable: a literal 0 would compile block() and flat() again
+    no, yes = np.bool_(False), np.bool_(True)  # gemm's flags, for the same reason
+    nin, nout = sizes[0], sizes[L]
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
@@ -537,12 +560,6 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if call_update(fns[FN_UPDATE], params, grads, state, hyper, scal[S_TIME] if scal[S_TIME] > 1.0 else 1.0):
             failed = FAIL_UPDATE
             break
-    restore_fpu(fpu)
-    if not failed:
-        for i in range(costs.shape[0]):
-            value += costs[i] ** 2
-        for i in range(params.shape[0]):
-            value += np.float64(params[i]) ** 2
     return failed, value
 
 
