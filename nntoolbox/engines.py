@@ -25,7 +25,7 @@ from .checks import check_finite_parameters
 from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
 from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_FORWARD, FAIL_LOOKAHEAD, FAIL_PARAMS, FAIL_UPDATE, OBJ_CODES,
-                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, forward_kernel)
+                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, epoch_workspace, forward_kernel)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .stepwise import stepwise_epoch, stepwise_predict
@@ -101,8 +101,9 @@ def misclassified(nn: Network, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 def _plan(nn: Network, dt: np.dtype, training: bool) -> tuple:
     """What a kernel call takes from the network's fields, for buffers of dtype ``dt``: ``(dt, sizes, lay,
     ioff, iopt, fopt, fns, features)``, and for training (the epoch kernel) ``(optimizer, its counter
-    field, its hyper-parameters)`` after them.  One memo entry per kernel (until a field changes): a
-    course epoch looks it up once per kernel call."""
+    field, its hyper-parameters, aoff)`` after them (``aoff[k]``: where layer k's block starts in the
+    activation buffers, in units of the batch size).  One memo entry per kernel (until a field
+    changes): a course epoch looks it up once per kernel call."""
     key = "epoch" if training else "inference"
     plan = nn._memo.get(key)
     if plan is None or plan[0] != dt:
@@ -110,9 +111,21 @@ def _plan(nn: Network, dt: np.dtype, training: bool) -> tuple:
         plan = (dt, sizes, lay, ioff, iopt, fopt, _functions(nn, dt, training, features), features)
         if training:
             opt = optimizer_of(nn)
-            plan += (opt, opt.counter, opt.hyper_values(nn))
+            plan += (opt, opt.counter, opt.hyper_values(nn), np.concatenate(([0], np.cumsum(sizes))))
         nn._memo[key] = plan
     return plan
+
+
+def _workspace(nn: Network, sizes: np.ndarray, bounds: np.ndarray, look: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The epoch kernel's work buffers for batches ``bounds`` (every batch but the last as large as the
+    first, as ``nn_train`` makes them): a new array, and where each buffer starts in it (memoised per
+    batch size until a field changes)."""
+    mmax = int(bounds[1] - bounds[0]) if bounds.shape[0] > 1 else 0
+    key = ("workspace", mmax)
+    woff = nn._memo.get(key)
+    if woff is None:
+        woff = nn._memo[key] = epoch_workspace(sizes, mmax, nn._buf.params.shape[0], look)
+    return np.empty(woff[-1], nn._buf.params.dtype), woff
 
 
 def _settings(nn: Network) -> tuple:
@@ -167,16 +180,17 @@ def fused_epoch(nn: Network, x: np.ndarray, y: np.ndarray, perm: np.ndarray,
     The optimizer must be an njit one (:func:`training_engine` checks)."""
     buf = nn.checked_buffers()
     dt = buf.params.dtype
-    _, sizes, lay, ioff, iopt, fopt, fns, features, opt, counter, hyper = _plan(nn, dt, True)
+    _, sizes, lay, ioff, iopt, fopt, fns, features, opt, counter, hyper, aoff = _plan(nn, dt, True)
     f = nn._fields
     scal = np.array([float(f.get("vecNum", 0.0)), float(f.get(counter, 0)) if counter else 0.0,
                      float(nn._dropout_step)])
     costs = np.empty(len(bounds) - 1)
     state = buf.state if buf.state.shape[0] else np.zeros((1, 1), dt)
+    work, woff = _workspace(nn, sizes, bounds, features[2] is not None)
     failed, value = _epoch(np.ascontiguousarray(x, dt), np.ascontiguousarray(y, dt),
                            np.ascontiguousarray(perm, np.int64), bounds, sizes, lay, buf.params, buf.grads, state,
-                           _stats(buf), ioff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper, fns,
-                           *features)
+                           _stats(buf), ioff, aoff, iopt, fopt, scal, costs, np.uint64(nn._dropout_seed), hyper,
+                           fns, work, woff, *features)
     if failed == FAIL_UPDATE:
         opt.raise_failure("update", buf.params, buf.grads, state, hyper, max(scal[S_TIME], 1.0))
     elif failed == FAIL_LOOKAHEAD:

@@ -271,16 +271,6 @@ def _widest(sizes):
     return w
 
 
-@njit(**INTERNAL)
-def _offsets(sizes, start):
-    """``aoff[k] = start + sizes[0] + ... + sizes[k - 1]``: where layer k's block starts, in units of m."""
-    aoff = np.empty(sizes.shape[0] + 1, np.int64)
-    aoff[0] = start
-    for k in range(sizes.shape[0]):
-        aoff[k + 1] = aoff[k] + sizes[k]
-    return aoff
-
-
 def _forward(G, acts, m, aoff, sizes, lay, p, train, bn, stats, ioff, scal, xhats, std, sds, tmp, fns, keep,
              seed, raws):
     """The forward pass of a block of m samples, the one both kernels run (compiled as a cfunc: see
@@ -334,6 +324,30 @@ def forward_kernel(dtype: str, dropout: bool, standard: bool) -> Any:
                        _nrt=False)(_forward)
 
 
+# _epoch's work buffers, in this order, in the one array its caller allocates (epoch_workspace)
+W_ACTS, W_RAWS, W_XHATS, W_SDS, W_TH, W_TH2, W_RHOHAT, W_TMP, W_Q, W_WCS, W_FWD, W_END = range(12)
+
+
+def epoch_workspace(sizes: Any, mmax: int, n_params: int, look: bool) -> np.ndarray:
+    """Where :func:`_epoch`'s work buffers start in one array (``W_*`` order, then its length) for layer
+    ``sizes``, batches of at most ``mmax`` rows and ``n_params`` parameters (a copy of them with a
+    look-ahead): the activations, pre-dropout activations and xhat of every layer (``units x m``
+    blocks), the standard batch norm's deviations, two theta blocks, the sparsity's mean activations,
+    four scratch entries and the batch norm's scale per unit, and W with its rows scaled."""
+    sizes = [int(s) for s in sizes]
+    units, big = sum(sizes), max(sizes)
+    wmax = max(a * b for a, b in zip(sizes[1:], sizes[:-1]))
+    lengths = [mmax * units] * 3 + [units, mmax * big, mmax * big, sizes[1], 4 * big, big, wmax,
+                                    n_params if look else 0]
+    return np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+
+
+@njit(inline='always', **INTERNAL)
+def _part(work, woff, i):
+    """Work buffer ``i`` (a ``W_*`` index) of :func:`_epoch`."""
+    return flat(work, woff[i], woff[i + 1] - woff[i])
+
+
 @njit(**INTERNAL)
 def _data_term(a, y, obj):
     """One output's term of the data cost: (a - y)^2 (MSE) or y log(a) (cross entropy; a zero target
@@ -353,10 +367,15 @@ def _data_cost(data, m, obj, ce):
     return 0.5 / m * data if obj == MSE else -ce * data / m
 
 
-@njit
-def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
-           iopt, fopt, scal, costs, seed, hyper, fns, keep, sparse, look, std):
-    """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers.
+# Compiled without reference counting (``_nrt=False``): its many views (:func:`.blocks.block`) would each
+# cost a call of NRT_incref or NRT_decref (7 % of a float32 chess epoch); it allocates nothing (the
+# caller passes its work buffers) and keeps no array.
+@njit(_nrt=False)
+def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, aoff,
+           iopt, fopt, scal, costs, seed, hyper, fns, work, woff, keep, sparse, look, std):
+    """Train one epoch in place; ``lay[k] = (W, b, Gamma, Beta)`` offsets into the buffers, ``aoff[k]``
+    where layer k's block starts in the activation buffers (in units of the batch size), ``work`` the
+    work buffers at ``woff`` (:func:`epoch_workspace`; every batch but the last has the first's size).
 
     ``fns`` holds the addresses of the optimizer's kernels (``update``/``lookahead``) and the
     activations' (``*_f(z, n)``/``*_df(a, t)``): see :mod:`.signatures`.  With a look-ahead the
@@ -379,56 +398,17 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff,
         if not np.isfinite(params[i]):
             return FAIL_PARAMS, 0.0
     L = sizes.shape[0] - 1
-    fwd = params if look is None else np.empty(params.shape[0], params.dtype)
-    mmax = 0
-    for i in range(bounds.shape[0] - 1):
-        d = bounds[i + 1] - bounds[i]
-        mmax = d if d > mmax else mmax
-    aoff = _offsets(sizes, np.int64(0))
-    tot_units = aoff[L + 1]
-    dt = params.dtype
-    acts = np.empty(mmax * tot_units, dt)  # a[0..L]
-    raws = np.empty(mmax * tot_units, dt)  # pre-dropout activations
-    xhats = np.empty(mmax * tot_units, dt)
-    sds = np.empty(tot_units, dt)
-    big = _widest(sizes)
-    th = np.empty(mmax * big, dt)
-    th2 = np.empty(mmax * big, dt)
-    rhohat = np.empty(sizes[1], dt)
-    tmp = np.empty(4 * big, dt)
-    q = np.empty(big, dt)  # per-unit scale of the course's batch-norm backward
-    wmax = 0
-    for k in range(L):
-        d = sizes[k + 1] * sizes[k]
-        wmax = d if d > wmax else wmax
-    wcs = np.empty(wmax, dt)  # W with its rows scaled by q
-    fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
-    failed, value = _batches(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, iopt, fopt, scal,
-                             costs, seed, hyper, fns, keep, sparse, look, std, fwd, aoff, acts, raws, xhats, sds,
-                             th, th2, rhohat, tmp, q, wcs)
-    restore_fpu(fpu)
-    if not failed:
-        for i in range(costs.shape[0]):
-            value += costs[i] ** 2
-        for i in range(params.shape[0]):
-            value += np.float64(params[i]) ** 2
-    return failed, value
-
-
-# Without reference counting (``_nrt=False``): the batches' many views (:func:`.blocks.block`) would
-# each cost a call of NRT_incref or NRT_decref (7 % of a float32 chess epoch, as the forward pass's did:
-# see forward_kernel); nothing here allocates or keeps an array (the caller, _epoch, owns the buffers).
-@njit(_nrt=False, **INTERNAL)
-def _batches(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, iopt, fopt, scal, costs, seed,
-             hyper, fns, keep, sparse, look, std, fwd, aoff, acts, raws, xhats, sds, th, th2, rhohat, tmp, q, wcs):
-    """The batches of :func:`_epoch` (its arguments, then its work buffers); returns ``(failed, value)``
-    as it does, ``value`` 0.0 when nothing failed."""
-    L = sizes.shape[0] - 1
     obj, bn = iopt[I_OBJ], iopt[I_BN]
     wd = fopt[F_WD]
     z0 = np.int64(0)  # offset 0 as a variable: a literal 0 would compile block() and flat() again
     no, yes = np.bool_(False), np.bool_(True)  # gemm's flags, for the same reason
     nin, nout = sizes[0], sizes[L]
+    acts, raws, xhats = _part(work, woff, W_ACTS), _part(work, woff, W_RAWS), _part(work, woff, W_XHATS)
+    sds, th, th2 = _part(work, woff, W_SDS), _part(work, woff, W_TH), _part(work, woff, W_TH2)
+    rhohat, tmp, q = _part(work, woff, W_RHOHAT), _part(work, woff, W_TMP), _part(work, woff, W_Q)
+    wcs = _part(work, woff, W_WCS)  # W with its rows scaled by q
+    fwd = params if look is None else _part(work, woff, W_FWD)
+    fpu = flush_denormals(iopt[I_FLUSH])  # float32: subnormals flushed (see fpu.py)
     failed, value = 0, 0.0
     for bi in range(bounds.shape[0] - 1):
         m = bounds[bi + 1] - bounds[bi]
@@ -560,6 +540,12 @@ def _batches(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, 
         if call_update(fns[FN_UPDATE], params, grads, state, hyper, scal[S_TIME] if scal[S_TIME] > 1.0 else 1.0):
             failed = FAIL_UPDATE
             break
+    restore_fpu(fpu)
+    if not failed:
+        for i in range(costs.shape[0]):
+            value += costs[i] ** 2
+        for i in range(params.shape[0]):
+            value += np.float64(params[i]) ** 2
     return failed, value
 
 
