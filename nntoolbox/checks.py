@@ -170,19 +170,17 @@ def check_validation_data(nn: Network, x: Any, y: Any) -> tuple[np.ndarray, np.n
     return remembered(nn, "validation", (x, y), run)
 
 
-def check_class_labels(y: np.ndarray, y_name: str) -> np.ndarray:
-    """Class index of each one-hot/score row of ``y`` (finite, validated); refuses rows without a single
-    largest entry."""
+def check_class_labels(y: np.ndarray, y_name: str) -> None:
+    """Every one-hot/score row of ``y`` (finite, validated) names one class: refuses rows without a single
+    largest entry (the compiled inference pass then takes each row's arg-max as its class)."""
     if y.shape[1] < 2:
         raise ValueError(f"{y_name} has one column: classification (nn_test) needs one output per class; "
                          "for one sigmoid output compare nn_predict(nn, x) > 0.5 with the labels yourself")
     # numpy, not a compiled loop: the checks run once per array content (datacache), and a kernel's
     # compile cost a cold start 0.15-0.3 s; numpy takes ~1 ms for 60,000 rows of 10
-    labels = y.argmax(axis=1).astype(np.int64, copy=False)
-    tied = np.count_nonzero(y == y[np.arange(y.shape[0]), labels][:, None], axis=1) > 1
+    tied = np.count_nonzero(y == y.max(axis=1, keepdims=True), axis=1) > 1
     ties = int(np.count_nonzero(tied))
     if ties:
         r = int(tied.argmax())
         raise ValueError(f"row {r} of {y_name} has no single largest entry ({y[r].tolist()[:10]}): every row "
                          f"needs one class (one-hot); {ties} rows are like this")
-    return labels
