@@ -81,3 +81,43 @@ def test_a_failing_forward_pass_returns_zero_and_is_reported(monkeypatch):
     assert len(reported) == 1 and "outside its work buffer" in str(reported[0].exc_value)
     with pytest.raises(RuntimeError, match="forward pass failed"):
         _raise_failure(None, FAIL_FORWARD, 0.0, np.dtype(np.float64))
+
+
+@numba.njit(_nrt=False)
+def _fill_unrefcounted(buf, off, rows, cols):
+    return _fill(buf, off, rows, cols)
+
+
+def test_views_work_in_a_kernel_compiled_without_reference_counting():
+    """The views are built in place (intrinsics), so a kernel compiled with _nrt=False, as the epoch kernel
+    and the forward pass are, makes them too, checked the same way."""
+    buf = np.zeros(20)
+    assert _fill_unrefcounted(buf, 3, 2, 4) == buf.sum() == 412
+    with pytest.raises(IndexError, match="outside its work buffer"):
+        _fill_unrefcounted(buf, 13, 2, 4)
+
+
+def test_the_epoch_kernel_refuses_batches_larger_than_its_work_buffers(monkeypatch):
+    """The epoch kernel's work buffers are sized for batches no larger than the first (as nn_train makes
+    them); a larger later batch makes a view outside them, which fails (here in the forward pass, whose
+    cfunc reports it) instead of writing past them."""
+    from nntoolbox import nn_create
+    from nntoolbox.engines import fused_epoch
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 3)), np.eye(2)[rng.integers(0, 2, 40)]
+    nn = nn_create([3, 4, 2], seed=0)
+    costs, finite = fused_epoch(nn, x, y, np.arange(40), np.array([0, 20, 40]))
+    assert finite and costs.shape == (2,)
+    reported = []
+    monkeypatch.setattr("sys.unraisablehook", reported.append)
+    with pytest.raises(RuntimeError, match="forward pass failed"):
+        fused_epoch(nn, x, y, np.arange(40), np.array([0, 10, 40]))
+    assert "outside its work buffer" in str(reported[0].exc_value)
+
+
+def test_the_inference_kernel_refuses_targets_of_another_shape():
+    from nntoolbox import nn_create
+    from nntoolbox.engines import inference_score
+    x = np.random.default_rng(1).random((10, 3))
+    with pytest.raises(ValueError, match="another shape"):
+        inference_score(nn_create([3, 2], seed=0), x, np.eye(2)[[0, 1] * 4], True)

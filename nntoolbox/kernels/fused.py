@@ -564,6 +564,10 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
     L = sizes.shape[0] - 1
     n = X.shape[0]
     dt = params.dtype
+    if score is not None:  # (its rows are read unchecked below)
+        Y, wrong, _ = score
+        if Y.shape[0] != n or Y.shape[1] != sizes[L] or (wrong.shape[0] and wrong.shape[0] != n):
+            raise ValueError("internal error: targets or flags of another shape than the rows scored")
     # Inference keeps no layer but the one it reads: layer k's block is the first of two for odd k, the
     # second for even k (layer 0 is read from X), so the pass works in cache (every layer of the chess
     # network's 1,402 validation rows would take 0.6 MB, more than half this machine's L2)
