@@ -25,7 +25,8 @@ from .checks import check_finite_parameters
 from .forward import ce_factor, uses_dropout
 from .kernels import interrupt_safe
 from .kernels.fused import (BN_CODES, BN_OFF, FAILED, FAIL_FORWARD, FAIL_LOOKAHEAD, FAIL_PARAMS, FAIL_UPDATE, OBJ_CODES,
-                            S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, epoch_workspace, forward_kernel)
+                            PREDICT_CHUNK, S_DROPSTEP, S_TIME, S_VECNUM, _epoch, _predict, epoch_workspace,
+                            forward_kernel, inference_workspace)
 from .network import Buffers, Network, n_layers
 from .optimizers import optimizer_of
 from .stepwise import stepwise_epoch, stepwise_predict
@@ -100,10 +101,10 @@ def misclassified(nn: Network, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _plan(nn: Network, dt: np.dtype, training: bool) -> tuple:
     """What a kernel call takes from the network's fields, for buffers of dtype ``dt``: ``(dt, sizes, lay,
-    ioff, iopt, fopt, fns, features)``, and for training (the epoch kernel) ``(optimizer, its counter
-    field, its hyper-parameters, aoff)`` after them (``aoff[k]``: where layer k's block starts in the
-    activation buffers, in units of the batch size).  One memo entry per kernel (until a field
-    changes): a course epoch looks it up once per kernel call."""
+    ioff, iopt, fopt, fns, features)``, then for training (the epoch kernel) ``(optimizer, its counter
+    field, its hyper-parameters, aoff)`` (``aoff[k]``: where layer k's block starts in the activation
+    buffers, in units of the batch size), for inference :func:`.kernels.fused.inference_workspace`.  One
+    memo entry per kernel (until a field changes): a course epoch looks it up once per kernel call."""
     key = "epoch" if training else "inference"
     plan = nn._memo.get(key)
     if plan is None or plan[0] != dt:
@@ -112,6 +113,8 @@ def _plan(nn: Network, dt: np.dtype, training: bool) -> tuple:
         if training:
             opt = optimizer_of(nn)
             plan += (opt, opt.counter, opt.hyper_values(nn), np.concatenate(([0], np.cumsum(sizes))))
+        else:
+            plan += inference_workspace(sizes)
         nn._memo[key] = plan
     return plan
 
@@ -233,9 +236,10 @@ def fused_score(nn: Network, x: np.ndarray, y: np.ndarray, classify: bool,
 def _inference(nn: Network, x: np.ndarray, out: np.ndarray | None, score: tuple | None) -> float:
     buf = nn.checked_buffers()
     dt = buf.params.dtype
-    _, sizes, lay, ioff, iopt, fopt, fns, _ = _plan(nn, dt, False)
+    _, sizes, lay, ioff, iopt, fopt, fns, _, aoff, units, scratch = _plan(nn, dt, False)
+    work = np.empty(min(x.shape[0], PREDICT_CHUNK) * units + scratch, dt)
     failed, value, cost = _predict(np.ascontiguousarray(x, dt), sizes, lay, buf.params, _stats(buf), ioff, iopt, fopt,
-                                   fns, out, score)
+                                   fns, aoff, work, np.empty(3), out, score)
     if failed:
         _raise_failure(nn, failed, value, dt)
     return float(cost)

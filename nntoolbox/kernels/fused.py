@@ -348,6 +348,20 @@ def _part(work, woff, i):
     return flat(work, woff[i], woff[i + 1] - woff[i])
 
 
+def inference_workspace(sizes: Any) -> tuple[np.ndarray, int, int]:
+    """``(aoff, units, scratch)`` of :func:`_predict`: its work array for blocks of ``rows`` rows holds
+    ``rows * units`` activations, then ``scratch`` entries.  Inference keeps no layer but the one it
+    reads, so layer k's block (``aoff[k]``, in units of rows) is the first of two for odd k, the second
+    for even k (layer 0 is read from X).  (Every layer of the chess network's 1,402 validation rows would
+    take 0.6 MB, more than half this machine's L2: the two blocks stay in cache.)"""
+    sizes = [int(s) for s in sizes]
+    L = len(sizes) - 1
+    wodd = max(sizes[1:L + 1:2])
+    weven = max(sizes[2:L + 1:2], default=0)
+    aoff = np.array([0 if k % 2 else wodd for k in range(L + 2)], np.int64)
+    return aoff, wodd + weven, 4 * max(sizes)
+
+
 @njit(**INTERNAL)
 def _data_term(a, y, obj):
     """One output's term of the data cost: (a - y)^2 (MSE) or y log(a) (cross entropy; a zero target
@@ -549,8 +563,9 @@ def _epoch(X, Y, perm, bounds, sizes, lay, params, grads, state, stats, ioff, ao
     return failed, value
 
 
-@njit
-def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
+# Compiled without reference counting, as _epoch: the caller passes its buffers (inference_workspace).
+@njit(_nrt=False)
+def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, aoff, work, scal, out, score):
     """Inference forward pass (:func:`_forward` with the stored statistics, no dropout) in blocks of
     rows, each read in place; the outputs written to ``out`` (one row per sample), or, for a validation
     pass, scored without being kept: ``score = (Y, wrong, with_cost)``, against the target rows ``Y``:
@@ -559,32 +574,20 @@ def _predict(X, sizes, lay, params, stats, ioff, iopt, fopt, fns, out, score):
     counting as largest, as np.argmax) is not the arg-max of its target row (whose largest entry the
     checks made single; none counted for 0 entries of ``wrong``).  Either argument is None when unused,
     so its code is not compiled: ``nn_predict`` compiles the one variant, ``nn_test`` and a validation
-    pass the other.
+    pass the other.  ``aoff``, ``work``: where the layers' blocks are, and the work array, as
+    :func:`inference_workspace` lays them out; ``scal``: 3 float64 of scratch.
     Returns ``(failed, value, data cost)``, the first two as :func:`_epoch`."""
     L = sizes.shape[0] - 1
     n = X.shape[0]
-    dt = params.dtype
     if score is not None:  # (its rows are read unchecked below)
         Y, wrong, _ = score
         if Y.shape[0] != n or Y.shape[1] != sizes[L] or (wrong.shape[0] and wrong.shape[0] != n):
             raise ValueError("internal error: targets or flags of another shape than the rows scored")
-    # Inference keeps no layer but the one it reads: layer k's block is the first of two for odd k, the
-    # second for even k (layer 0 is read from X), so the pass works in cache (every layer of the chess
-    # network's 1,402 validation rows would take 0.6 MB, more than half this machine's L2)
-    wodd, weven = 0, 0
-    for k in range(1, L + 1):
-        if k % 2:
-            wodd = sizes[k] if sizes[k] > wodd else wodd
-        else:
-            weven = sizes[k] if sizes[k] > weven else weven
-    aoff = np.empty(L + 2, np.int64)
-    for k in range(L + 2):
-        aoff[k] = 0 if k % 2 else wodd
-    acts = np.empty((n if n < PREDICT_CHUNK else PREDICT_CHUNK) * (wodd + weven), dt)
-    tmp = np.empty(4 * _widest(sizes), dt)
-    scal = np.empty(3)
+    big = _widest(sizes)
+    acts = flat(work, np.int64(0), work.shape[0] - 4 * big)
+    tmp = flat(work, work.shape[0] - 4 * big, 4 * big)
+    none = flat(work, np.int64(0), np.int64(0))  # the training buffers (not used in inference)
     scal[S_VECNUM], scal[S_TIME], scal[S_DROPSTEP] = 0.0, 0.0, 0.0
-    none = np.empty(0, dt)  # the training buffers (not used in inference)
     data = 0.0
     fpu = flush_denormals(iopt[I_FLUSH])
     for start in range(0, n, PREDICT_CHUNK):
