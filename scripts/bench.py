@@ -317,14 +317,13 @@ def _nn_epoch(nn, engine, x, y, vx, vy, batch, lib=nt):
     return epoch
 
 
-def _demo_epochs(nn, x, y, vx, vy, batch, epochs, lib=nt):
+def _demo_epochs(nn, x, y, vx, vy, batch, epochs):
     """``epochs`` epochs as the chess demo trains: one ``nn_train`` call with ``validation`` rows (scored
-    after every epoch, the best epoch's network kept), instead of a call per epoch (``lib``: as
-    :func:`_nn_epoch`)."""
+    after every epoch, the best epoch's network kept), instead of a call per epoch."""
     state = {"nn": nn}
 
     def run():
-        state["nn"] = lib.nn_train(state["nn"], {"batch_size": batch, "iteration": epochs, "validation": (vx, vy)},
+        state["nn"] = nt.nn_train(state["nn"], {"batch_size": batch, "iteration": epochs, "validation": (vx, vy)},
                                   x, y)
     return run
 

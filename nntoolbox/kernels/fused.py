@@ -325,7 +325,7 @@ def forward_kernel(dtype: str, dropout: bool, standard: bool) -> Any:
 
 
 # _epoch's work buffers, in this order, in the one array its caller allocates (epoch_workspace)
-W_ACTS, W_RAWS, W_XHATS, W_SDS, W_TH, W_TH2, W_RHOHAT, W_TMP, W_Q, W_WCS, W_FWD, W_END = range(12)
+W_ACTS, W_RAWS, W_XHATS, W_SDS, W_TH, W_TH2, W_RHOHAT, W_TMP, W_Q, W_WCS, W_FWD = range(11)
 
 
 def epoch_workspace(sizes: Any, mmax: int, n_params: int, look: bool) -> np.ndarray:
